@@ -1,0 +1,50 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+
+export type Db = Database.Database;
+
+/** `migrations/` sits at the package root, two levels above both `src/db` and `dist/db`. */
+const migrationsDir = fileURLToPath(new URL('../../migrations/', import.meta.url));
+
+/**
+ * Opens the database in WAL mode with full fsync on commit (a 201 means the row survives a
+ * power cut) and brings the schema up to date.
+ */
+export function openDatabase(file: string): Db {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return db;
+}
+
+interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export function listMigrations(dir = migrationsDir): Migration[] {
+  return readdirSync(dir)
+    .flatMap((file) => {
+      const match = /^(\d{4})_([a-z0-9_]+)\.sql$/.exec(file);
+      return match ? [{ version: Number(match[1]), name: match[2] as string, sql: readFileSync(join(dir, file), 'utf8') }] : [];
+    })
+    .sort((a, b) => a.version - b.version);
+}
+
+/** Applies each numbered migration above `user_version` in its own transaction. */
+export function migrate(db: Db, migrations = listMigrations()): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  for (const migration of migrations) {
+    if (migration.version <= current) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.pragma(`user_version = ${migration.version}`);
+    })();
+  }
+}

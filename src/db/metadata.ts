@@ -1,0 +1,90 @@
+/**
+ * Everything Chartroom knows besides blob bytes. Each method is one transaction; methods return
+ * promises so that a networked database can implement the same interface later.
+ */
+export interface Metadata {
+  listRepositories(page: PageRequest): Promise<string[]>;
+  repositoryExists(repository: string): Promise<boolean>;
+
+  /** Size of a blob as seen from a repository: undefined unless the repository links it. */
+  linkedBlob(repository: string, digest: string): Promise<{ size: number } | undefined>;
+  /** Links an existing blob into a repository (cross-repository mount); false if `from` lacks it. */
+  mountBlob(repository: string, digest: string, from: string): Promise<boolean>;
+  unlinkBlob(repository: string, digest: string): Promise<boolean>;
+
+  createUpload(upload: UploadRecord): Promise<void>;
+  getUpload(id: string): Promise<UploadRecord | undefined>;
+  setUploadOffset(id: string, offset: number, updatedAt: number): Promise<void>;
+  deleteUpload(id: string): Promise<boolean>;
+  /** Ends an upload: removes its session and records the blob, linked into the repository. */
+  completeUpload(id: string, repository: string, blob: { digest: string; size: number }): Promise<void>;
+  /** Records a blob that arrived without a session (already stored) and links it. */
+  linkNewBlob(repository: string, blob: { digest: string; size: number }): Promise<void>;
+  staleUploads(updatedBefore: number): Promise<UploadRecord[]>;
+  /** Upload ids with a session row, for reconciling the uploads folder. */
+  uploadIds(): Promise<Set<string>>;
+
+  /** Stores a manifest (and its tag); fails with the references the repository lacks. */
+  putManifest(manifest: NewManifest): Promise<PutManifestResult>;
+  getManifest(repository: string, reference: ManifestReference): Promise<StoredManifest | undefined>;
+  /** Removes a manifest and every tag that points at it. */
+  deleteManifest(repository: string, digest: string): Promise<boolean>;
+  deleteTag(repository: string, tag: string): Promise<boolean>;
+  /** Undefined when the repository is unknown. */
+  listTags(repository: string, page: PageRequest): Promise<string[] | undefined>;
+  listReferrers(repository: string, subject: string, artifactType?: string): Promise<Descriptor[]>;
+
+  close(): void;
+}
+
+export interface PageRequest {
+  /** Most entries to return; undefined means all. */
+  limit?: number | undefined;
+  /** Return entries that sort after this one. */
+  after?: string | undefined;
+}
+
+export interface UploadRecord {
+  id: string;
+  repository: string;
+  offset: number;
+  startedAt: number;
+  updatedAt: number;
+}
+
+export type ManifestReference = { tag: string } | { digest: string };
+
+export interface ManifestRef {
+  kind: 'blob' | 'manifest';
+  digest: string;
+}
+
+export interface NewManifest {
+  repository: string;
+  digest: string;
+  mediaType: string;
+  artifactType: string | undefined;
+  subject: string | undefined;
+  annotations: Record<string, string> | undefined;
+  content: Buffer;
+  refs: ManifestRef[];
+  tag: string | undefined;
+  createdAt: number;
+}
+
+export type PutManifestResult = { ok: true } | { ok: false; missing: ManifestRef[] };
+
+export interface StoredManifest {
+  digest: string;
+  mediaType: string;
+  size: number;
+  content: Buffer;
+}
+
+export interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  artifactType?: string;
+  annotations?: Record<string, string>;
+}

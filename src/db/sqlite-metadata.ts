@@ -1,0 +1,237 @@
+import type { Db } from './database.js';
+import type {
+  Descriptor,
+  ManifestRef,
+  ManifestReference,
+  Metadata,
+  NewManifest,
+  PageRequest,
+  PutManifestResult,
+  StoredManifest,
+  UploadRecord,
+} from './metadata.js';
+
+interface UploadRow {
+  id: string;
+  repository: string;
+  offset: number;
+  started_at: number;
+  updated_at: number;
+}
+
+interface ManifestRow {
+  id: number;
+  digest: string;
+  media_type: string;
+  size: number;
+  content: Buffer;
+}
+
+interface ReferrerRow {
+  media_type: string;
+  digest: string;
+  size: number;
+  artifact_type: string | null;
+  annotations: string | null;
+}
+
+// SQLite's LIMIT -1 means "no limit".
+const noLimit = -1;
+
+/** The embedded metadata store: every method runs one synchronous SQLite transaction. */
+export function createSqliteMetadata(db: Db): Metadata {
+  const q = {
+    repoId: db.prepare<[string], { id: number }>('SELECT id FROM repositories WHERE name = ?'),
+    insertRepo: db.prepare<[string, number]>('INSERT OR IGNORE INTO repositories (name, created_at) VALUES (?, ?)'),
+    listRepos: db.prepare<[string, number], { name: string }>(
+      `SELECT name FROM repositories r WHERE name > ? AND EXISTS (SELECT 1 FROM manifests m WHERE m.repo_id = r.id)
+       ORDER BY name LIMIT ?`,
+    ),
+
+    linkedBlob: db.prepare<[string, string], { size: number }>(
+      `SELECT b.size FROM repo_blobs l JOIN repositories r ON r.id = l.repo_id JOIN blobs b ON b.digest = l.digest
+       WHERE r.name = ? AND l.digest = ?`,
+    ),
+    insertBlob: db.prepare<[string, number, number]>('INSERT OR IGNORE INTO blobs (digest, size, created_at) VALUES (?, ?, ?)'),
+    link: db.prepare<[number, string, number]>('INSERT OR IGNORE INTO repo_blobs (repo_id, digest, created_at) VALUES (?, ?, ?)'),
+    unlink: db.prepare<[string, string]>(
+      'DELETE FROM repo_blobs WHERE repo_id = (SELECT id FROM repositories WHERE name = ?) AND digest = ?',
+    ),
+
+    insertUpload: db.prepare<[string, string, number, number, number]>(
+      'INSERT INTO uploads (id, repository, "offset", started_at, updated_at) VALUES (?, ?, ?, ?, ?)',
+    ),
+    upload: db.prepare<[string], UploadRow>('SELECT * FROM uploads WHERE id = ?'),
+    uploadOffset: db.prepare<[number, number, string]>('UPDATE uploads SET "offset" = ?, updated_at = ? WHERE id = ?'),
+    deleteUpload: db.prepare<[string]>('DELETE FROM uploads WHERE id = ?'),
+    staleUploads: db.prepare<[number], UploadRow>('SELECT * FROM uploads WHERE updated_at < ?'),
+    uploadIds: db.prepare<[], { id: string }>('SELECT id FROM uploads').pluck(),
+
+    manifestByDigest: db.prepare<[string, string], ManifestRow>(
+      `SELECT m.id, m.digest, m.media_type, m.size, m.content FROM manifests m JOIN repositories r ON r.id = m.repo_id
+       WHERE r.name = ? AND m.digest = ?`,
+    ),
+    manifestByTag: db.prepare<[string, string], ManifestRow>(
+      `SELECT m.id, m.digest, m.media_type, m.size, m.content FROM tags t JOIN repositories r ON r.id = t.repo_id
+       JOIN manifests m ON m.id = t.manifest_id WHERE r.name = ? AND t.name = ?`,
+    ),
+    manifestId: db.prepare<[number, string], { id: number }>('SELECT id FROM manifests WHERE repo_id = ? AND digest = ?'),
+    hasBlobLink: db.prepare<[number, string], { one: number }>('SELECT 1 AS one FROM repo_blobs WHERE repo_id = ? AND digest = ?'),
+    insertManifest: db.prepare<[number, string, string, string | null, string | null, string | null, number, Buffer, number]>(
+      `INSERT INTO manifests (repo_id, digest, media_type, artifact_type, subject, annotations, size, content, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    insertRef: db.prepare<[number, string, string]>('INSERT OR IGNORE INTO manifest_refs (manifest_id, kind, digest) VALUES (?, ?, ?)'),
+    upsertTag: db.prepare<[number, string, number, number]>(
+      `INSERT INTO tags (repo_id, name, manifest_id, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (repo_id, name) DO UPDATE SET manifest_id = excluded.manifest_id, updated_at = excluded.updated_at`,
+    ),
+    deleteManifest: db.prepare<[string, string]>(
+      'DELETE FROM manifests WHERE repo_id = (SELECT id FROM repositories WHERE name = ?) AND digest = ?',
+    ),
+    deleteTag: db.prepare<[string, string]>('DELETE FROM tags WHERE repo_id = (SELECT id FROM repositories WHERE name = ?) AND name = ?'),
+    listTags: db.prepare<[number, string, number], { name: string }>(
+      'SELECT name FROM tags WHERE repo_id = ? AND name > ? ORDER BY name LIMIT ?',
+    ),
+    referrers: db.prepare<[string, string], ReferrerRow>(
+      `SELECT m.media_type, m.digest, m.size, m.artifact_type, m.annotations FROM manifests m
+       JOIN repositories r ON r.id = m.repo_id WHERE r.name = ? AND m.subject = ? ORDER BY m.id`,
+    ),
+  };
+
+  function ensureRepository(name: string, now: number): number {
+    q.insertRepo.run(name, now);
+    return (q.repoId.get(name) as { id: number }).id;
+  }
+
+  function insertBlobAndLink(repository: string, blob: { digest: string; size: number }): void {
+    const now = Date.now();
+    q.insertBlob.run(blob.digest, blob.size, now);
+    q.link.run(ensureRepository(repository, now), blob.digest, now);
+  }
+
+  const completeUpload = db.transaction((id: string, repository: string, blob: { digest: string; size: number }) => {
+    q.deleteUpload.run(id);
+    insertBlobAndLink(repository, blob);
+  });
+  const linkNewBlob = db.transaction(insertBlobAndLink);
+
+  const mountBlob = db.transaction((repository: string, digest: string, from: string): boolean => {
+    if (!q.linkedBlob.get(from, digest)) return false;
+    const now = Date.now();
+    q.link.run(ensureRepository(repository, now), digest, now);
+    return true;
+  });
+
+  const putManifest = db.transaction((m: NewManifest): PutManifestResult => {
+    const repoId = ensureRepository(m.repository, m.createdAt);
+    const missing = m.refs.filter((ref) =>
+      ref.kind === 'blob' ? !q.hasBlobLink.get(repoId, ref.digest) : !q.manifestId.get(repoId, ref.digest),
+    );
+    if (missing.length > 0) return { ok: false, missing };
+    let manifestId = q.manifestId.get(repoId, m.digest)?.id;
+    if (manifestId === undefined) {
+      const annotations = m.annotations ? JSON.stringify(m.annotations) : null;
+      const inserted = q.insertManifest.run(
+        repoId, m.digest, m.mediaType, m.artifactType ?? null, m.subject ?? null, annotations, m.content.length, m.content, m.createdAt,
+      );
+      manifestId = Number(inserted.lastInsertRowid);
+      for (const ref of m.refs) q.insertRef.run(manifestId, ref.kind, ref.digest);
+    }
+    if (m.tag !== undefined) q.upsertTag.run(repoId, m.tag, manifestId, m.createdAt);
+    return { ok: true };
+  });
+
+  const listTags = db.transaction((repository: string, page: PageRequest): string[] | undefined => {
+    const repo = q.repoId.get(repository);
+    if (!repo) return undefined;
+    return q.listTags.all(repo.id, page.after ?? '', page.limit ?? noLimit).map((row) => row.name);
+  });
+
+  return {
+    async listRepositories(page) {
+      return q.listRepos.all(page.after ?? '', page.limit ?? noLimit).map((row) => row.name);
+    },
+    async repositoryExists(repository) {
+      return q.repoId.get(repository) !== undefined;
+    },
+
+    async linkedBlob(repository, digest) {
+      return q.linkedBlob.get(repository, digest);
+    },
+    async mountBlob(repository, digest, from) {
+      return mountBlob(repository, digest, from);
+    },
+    async unlinkBlob(repository, digest) {
+      return q.unlink.run(repository, digest).changes > 0;
+    },
+
+    async createUpload(u) {
+      q.insertUpload.run(u.id, u.repository, u.offset, u.startedAt, u.updatedAt);
+    },
+    async getUpload(id) {
+      const row = q.upload.get(id);
+      return row && toUpload(row);
+    },
+    async setUploadOffset(id, offset, updatedAt) {
+      q.uploadOffset.run(offset, updatedAt, id);
+    },
+    async deleteUpload(id) {
+      return q.deleteUpload.run(id).changes > 0;
+    },
+    async completeUpload(id, repository, blob) {
+      completeUpload(id, repository, blob);
+    },
+    async linkNewBlob(repository, blob) {
+      linkNewBlob(repository, blob);
+    },
+    async staleUploads(updatedBefore) {
+      return q.staleUploads.all(updatedBefore).map(toUpload);
+    },
+    async uploadIds() {
+      return new Set(q.uploadIds.all() as unknown as string[]);
+    },
+
+    async putManifest(manifest) {
+      return putManifest(manifest);
+    },
+    async getManifest(repository, reference) {
+      const row = 'tag' in reference ? q.manifestByTag.get(repository, reference.tag) : q.manifestByDigest.get(repository, reference.digest);
+      return row && toManifest(row);
+    },
+    async deleteManifest(repository, digest) {
+      return q.deleteManifest.run(repository, digest).changes > 0;
+    },
+    async deleteTag(repository, tag) {
+      return q.deleteTag.run(repository, tag).changes > 0;
+    },
+    async listTags(repository, page) {
+      return listTags(repository, page);
+    },
+    async listReferrers(repository, subject, artifactType) {
+      return q.referrers
+        .all(repository, subject)
+        .filter((row) => artifactType === undefined || row.artifact_type === artifactType)
+        .map(toDescriptor);
+    },
+
+    close() {
+      if (db.open) db.close();
+    },
+  };
+}
+
+function toUpload(row: UploadRow): UploadRecord {
+  return { id: row.id, repository: row.repository, offset: row.offset, startedAt: row.started_at, updatedAt: row.updated_at };
+}
+
+function toManifest(row: ManifestRow): StoredManifest {
+  return { digest: row.digest, mediaType: row.media_type, size: row.size, content: row.content };
+}
+
+function toDescriptor(row: ReferrerRow): Descriptor {
+  const descriptor: Descriptor = { mediaType: row.media_type, digest: row.digest, size: row.size };
+  if (row.artifact_type !== null) descriptor.artifactType = row.artifact_type;
+  if (row.annotations !== null) descriptor.annotations = JSON.parse(row.annotations) as Record<string, string>;
+  return descriptor;
+}

@@ -1,0 +1,127 @@
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { OciError } from '../errors.js';
+import type { StoredManifest } from '../db/metadata.js';
+import type { RegistryContext } from './context.js';
+import { checkDigest, checkName, isValidTag, looksLikeDigest, parseReference, truncate, type Reference } from './grammar.js';
+import { parseManifest } from './manifest-format.js';
+
+export interface PushedManifest {
+  digest: string;
+  subject: string | undefined;
+}
+
+export interface ManifestBody {
+  stream: Readable;
+  length: number | undefined;
+  contentType: string | undefined;
+}
+
+export function createManifests(ctx: RegistryContext) {
+  const { metadata, config } = ctx;
+  const limit = config.limits.maxManifestBytes;
+
+  /** Reading or deleting by a malformed tag finds nothing (a 404, as the conformance suite expects); pushing to one is a 400. */
+  function lookup(repository: string, referenceParam: string): Reference | undefined {
+    checkName(repository);
+    if (looksLikeDigest(referenceParam)) return { digest: checkDigest(referenceParam) };
+    return isValidTag(referenceParam) ? { tag: referenceParam } : undefined;
+  }
+
+  async function find(repository: string, referenceParam: string): Promise<StoredManifest> {
+    const reference = lookup(repository, referenceParam);
+    const manifest = reference && (await metadata.getManifest(repository, reference));
+    if (!manifest) {
+      throw new OciError('MANIFEST_UNKNOWN', `manifest unknown: ${truncate(referenceParam)}`, {
+        detail: { reference: truncate(referenceParam) },
+      });
+    }
+    return manifest;
+  }
+
+  return {
+    get: find,
+
+    async put(repository: string, referenceParam: string, body: ManifestBody): Promise<PushedManifest> {
+      checkName(repository);
+      const reference = parseReference(referenceParam);
+      if (body.length !== undefined && body.length > limit) throw tooLarge(limit);
+      const content = await readAtMost(body.stream, limit);
+
+      const algorithm = 'digest' in reference ? (reference.digest.split(':')[0] as string) : 'sha256';
+      const digest = `${algorithm}:${createHash(algorithm).update(content).digest('hex')}`;
+      if ('digest' in reference && reference.digest !== digest) {
+        throw new OciError('DIGEST_INVALID', 'manifest digest does not match the reference', {
+          detail: { reference: reference.digest, actual: digest },
+        });
+      }
+
+      const facts = parseManifest(content, body.contentType);
+      const result = await metadata.putManifest({
+        repository,
+        digest,
+        ...facts,
+        content,
+        tag: 'tag' in reference ? reference.tag : undefined,
+        createdAt: ctx.now(),
+      });
+      if (!result.ok) {
+        throw new OciError('MANIFEST_BLOB_UNKNOWN', 'manifest references content unknown to this repository', {
+          detail: result.missing,
+        });
+      }
+      return { digest, subject: facts.subject };
+    },
+
+    /** By digest: removes the manifest and its tags. By tag: removes only the tag. */
+    async delete(repository: string, referenceParam: string): Promise<void> {
+      const reference = lookup(repository, referenceParam);
+      const deleted =
+        reference !== undefined &&
+        ('tag' in reference ? await metadata.deleteTag(repository, reference.tag) : await metadata.deleteManifest(repository, reference.digest));
+      if (!deleted) throw new OciError('MANIFEST_UNKNOWN', `manifest unknown: ${truncate(referenceParam)}`);
+    },
+  };
+}
+
+export type Manifests = ReturnType<typeof createManifests>;
+
+function tooLarge(limit: number): OciError {
+  return new OciError('MANIFEST_INVALID', `manifest exceeds the limit of ${limit} bytes`, {
+    status: 413,
+    headers: { connection: 'close' },
+  });
+}
+
+/**
+ * Reads a small body whole, refusing it as soon as it passes `limit` bytes. The request stream
+ * is paused, not destroyed, so the 413 still reaches the client before the connection closes.
+ */
+function readAtMost(stream: Readable, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const cleanup = (): void => {
+      stream.off('data', onData).off('end', onEnd).off('error', onError);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) {
+        cleanup();
+        stream.pause();
+        reject(tooLarge(limit));
+      } else {
+        chunks.push(chunk);
+      }
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve(Buffer.concat(chunks, size));
+    };
+    const onError = (err: Error): void => {
+      cleanup();
+      reject(err);
+    };
+    stream.on('data', onData).on('end', onEnd).on('error', onError);
+  });
+}

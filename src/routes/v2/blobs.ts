@@ -1,0 +1,40 @@
+import type { FastifyReply } from 'fastify';
+import type { BlobRead } from '../../registry/blobs.js';
+import type { V2ResourceFactory } from './types.js';
+import { header } from './request.js';
+
+function blobHeaders(reply: FastifyReply, blob: BlobRead): FastifyReply {
+  return reply.headers({
+    'content-type': 'application/octet-stream',
+    'docker-content-digest': blob.digest,
+    etag: `"${blob.digest}"`,
+    'accept-ranges': 'bytes',
+    // Content-addressed: the bytes behind a digest never change.
+    'cache-control': 'max-age=31536000, immutable',
+  });
+}
+
+export const blobsResource: V2ResourceFactory = ({ blobs }) => ({
+  pattern: /^\/v2\/(.+)\/blobs\/([^/]+)$/,
+  handlers: {
+    async HEAD(_request, reply, [name = '', digest = '']) {
+      const blob = await blobs.head(name, digest);
+      return blobHeaders(reply, blob).header('content-length', blob.size).code(200).send();
+    },
+    async GET(request, reply, [name = '', digest = '']) {
+      const blob = await blobs.get(name, digest, header(request, 'range'));
+      blobHeaders(reply, blob);
+      if (blob.range) {
+        const { start, end } = blob.range;
+        reply.code(206).header('content-range', `bytes ${start}-${end}/${blob.size}`).header('content-length', end - start + 1);
+      } else {
+        reply.code(200).header('content-length', blob.size);
+      }
+      return reply.send(blob.body);
+    },
+    async DELETE(_request, reply, [name = '', digest = '']) {
+      await blobs.delete(name, digest);
+      return reply.code(202).header('content-length', 0).send();
+    },
+  },
+});

@@ -1,0 +1,44 @@
+import type { FastifyReply } from 'fastify';
+import type { StoredManifest } from '../../db/metadata.js';
+import type { V2ResourceFactory } from './types.js';
+import { contentLength, header } from './request.js';
+
+function manifestHeaders(reply: FastifyReply, manifest: StoredManifest): FastifyReply {
+  return reply.code(200).headers({
+    'content-type': manifest.mediaType,
+    'docker-content-digest': manifest.digest,
+    etag: `"${manifest.digest}"`,
+    'content-length': manifest.size,
+  });
+}
+
+export const manifestsResource: V2ResourceFactory = ({ manifests }) => ({
+  pattern: /^\/v2\/(.+)\/manifests\/([^/]+)$/,
+  handlers: {
+    async GET(_request, reply, [name = '', reference = '']) {
+      const manifest = await manifests.get(name, reference);
+      return manifestHeaders(reply, manifest).send(manifest.content);
+    },
+    async HEAD(_request, reply, [name = '', reference = '']) {
+      return manifestHeaders(reply, await manifests.get(name, reference)).send();
+    },
+    async PUT(request, reply, [name = '', reference = '']) {
+      const pushed = await manifests.put(name, reference, {
+        stream: request.raw,
+        length: contentLength(request),
+        contentType: header(request, 'content-type'),
+      });
+      reply.code(201).headers({
+        location: `/v2/${name}/manifests/${pushed.digest}`,
+        'docker-content-digest': pushed.digest,
+        'content-length': 0,
+      });
+      if (pushed.subject) reply.header('oci-subject', pushed.subject);
+      return reply.send();
+    },
+    async DELETE(_request, reply, [name = '', reference = '']) {
+      await manifests.delete(name, reference);
+      return reply.code(202).header('content-length', 0).send();
+    },
+  },
+});

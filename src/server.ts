@@ -1,0 +1,62 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from './config/index.js';
+import { openDatabase } from './db/database.js';
+import { createSqliteMetadata } from './db/sqlite-metadata.js';
+import { OciError } from './errors.js';
+import { createLogger } from './logger.js';
+import { createRegistry } from './registry/index.js';
+import { AccessLog } from './routes/access-log.js';
+import { registerErrorHandler } from './routes/errors.js';
+import { v2Routes } from './routes/v2/index.js';
+import { createDiskBlobStore } from './storage/disk-blob-store.js';
+
+export interface ServerOptions {
+  logger?: Logger;
+}
+
+/** A ready, not yet listening app over the data directory named in `config`. */
+export async function buildServer(config: Config, options: ServerOptions = {}): Promise<FastifyInstance> {
+  const log = options.logger ?? createLogger(config.logLevel);
+  mkdirSync(config.data, { recursive: true });
+  const metadata = createSqliteMetadata(openDatabase(join(config.data, 'chartroom.db')));
+  const blobs = await createDiskBlobStore(config.data);
+  const registry = createRegistry({ metadata, blobs, config, log, now: Date.now });
+
+  const loggerInstance: FastifyBaseLogger = log;
+  const app: FastifyInstance = Fastify({
+    loggerInstance,
+    logController: new AccessLog(),
+    exposeHeadRoutes: false,
+    // Chunked uploads of large blobs take as long as they take; idle sockets are still reaped.
+    requestTimeout: 0,
+  });
+
+  registerErrorHandler(app);
+  app.setNotFoundHandler(async () => {
+    throw new OciError('NOT_FOUND', 'not found');
+  });
+
+  await app.register(v2Routes, { registry });
+
+  const sweep = async (): Promise<void> => {
+    try {
+      const removed = await registry.uploads.sweep();
+      if (removed > 0) log.info({ removed }, 'removed stale upload sessions');
+    } catch (err) {
+      log.error({ err }, 'upload sweep failed');
+    }
+  };
+  await sweep();
+  const interval = config.uploads.sweepIntervalSeconds;
+  const timer = interval > 0 ? setInterval(() => void sweep(), interval * 1000).unref() : undefined;
+
+  app.addHook('onClose', async () => {
+    clearInterval(timer);
+    metadata.close();
+  });
+
+  return app;
+}

@@ -1,0 +1,57 @@
+import type { Readable } from 'node:stream';
+
+/** Inclusive byte range, as in HTTP `Range: bytes=start-end`. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
+/** Bytes only: a blob store knows digests and upload ids, nothing of repositories. */
+export interface BlobStore {
+  stat(digest: string): Promise<{ size: number } | undefined>;
+  open(digest: string, range?: ByteRange): Promise<Readable>;
+  /** Creates an empty upload and returns its id. */
+  startUpload(): Promise<string>;
+  /** Bytes held by an upload, or undefined when it has no file. */
+  uploadSize(id: string): Promise<number | undefined>;
+  /**
+   * Appends a body at `offset` (which must be the upload's committed size), hashing while
+   * writing, and makes the bytes durable before resolving with the new size. On any failure
+   * the upload is left as it was before the call. `maxSize` bounds the upload's total size.
+   */
+  append(id: string, body: Readable, offset: number, maxSize?: number): Promise<number>;
+  /** Verifies the digest, then makes the upload the blob, atomically and durably. */
+  commit(id: string, digest: string): Promise<{ size: number }>;
+  abort(id: string): Promise<void>;
+  delete(digest: string): Promise<void>;
+  /** Ids of every upload that has bytes on disk. */
+  listUploads(): Promise<string[]>;
+}
+
+export class DigestMismatchError extends Error {
+  constructor(readonly expected: string, readonly actual: string) {
+    super(`content digest ${actual} does not match ${expected}`);
+    this.name = 'DigestMismatchError';
+  }
+}
+
+export class BlobTooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`blob exceeds the limit of ${limit} bytes`);
+    this.name = 'BlobTooLargeError';
+  }
+}
+
+export class UploadBusyError extends Error {
+  constructor() {
+    super('another request is writing to this upload');
+    this.name = 'UploadBusyError';
+  }
+}
+
+export class UploadMissingError extends Error {
+  constructor(readonly id: string) {
+    super(`upload ${id} has no data`);
+    this.name = 'UploadMissingError';
+  }
+}

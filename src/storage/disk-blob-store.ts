@@ -1,0 +1,200 @@
+import { createHash, randomUUID, type Hash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, truncate, unlink } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  BlobTooLargeError,
+  DigestMismatchError,
+  UploadBusyError,
+  UploadMissingError,
+  type BlobStore,
+  type ByteRange,
+} from './blob-store.js';
+
+const readBufferBytes = 1024 * 1024;
+const writeBufferBytes = 1024 * 1024;
+
+/** The sha256 state of an upload's committed bytes, kept so a finished upload is never read again. */
+interface RunningHash {
+  hash: Hash;
+  size: number;
+}
+
+/**
+ * Blobs at `<root>/blobs/<algorithm>/<2 hex>/<hex>`, uploads at `<root>/uploads/<id>`.
+ * Callers validate digests and upload ids before they reach this module.
+ */
+export async function createDiskBlobStore(root: string): Promise<BlobStore> {
+  const blobsDir = join(root, 'blobs');
+  const uploadsDir = join(root, 'uploads');
+  await mkdir(blobsDir, { recursive: true });
+  await mkdir(uploadsDir, { recursive: true });
+
+  const running = new Map<string, RunningHash>();
+  const busy = new Set<string>();
+
+  const blobPath = (digest: string): string => {
+    const [algorithm, hex] = digest.split(':') as [string, string];
+    return join(blobsDir, algorithm, hex.slice(0, 2), hex);
+  };
+  const uploadPath = (id: string): string => join(uploadsDir, id);
+
+  /** The running hash at `offset`, rebuilt from the file when the process restarted since. */
+  async function hashAt(id: string, offset: number): Promise<RunningHash> {
+    const known = running.get(id);
+    if (known && known.size === offset) return known;
+    const rebuilt = { hash: await hashFile(uploadPath(id), 'sha256', offset), size: offset };
+    running.set(id, rebuilt);
+    return rebuilt;
+  }
+
+  /** One writer per upload: a second request while one is writing is refused, not queued. */
+  async function exclusively<T>(id: string, work: () => Promise<T>): Promise<T> {
+    if (busy.has(id)) throw new UploadBusyError();
+    busy.add(id);
+    try {
+      return await work();
+    } finally {
+      busy.delete(id);
+    }
+  }
+
+  async function append(id: string, body: Readable, offset: number, maxSize?: number): Promise<number> {
+    return exclusively(id, async () => {
+      const file = uploadPath(id);
+      const onDisk = await fileSize(file);
+      if (onDisk === undefined || onDisk < offset) throw new UploadMissingError(id);
+      const before = await hashAt(id, offset);
+      const hash = before.hash.copy();
+      let size = offset;
+      const hashing = new Transform({
+        transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) {
+          size += chunk.length;
+          if (maxSize !== undefined && maxSize > 0 && size > maxSize) return done(new BlobTooLargeError(maxSize));
+          hash.update(chunk);
+          done(null, chunk);
+        },
+      });
+      // Bytes past the committed offset are left from a request that failed or a crash.
+      if (onDisk > offset) await truncate(file, offset);
+      try {
+        await pipeline(body, hashing, createWriteStream(file, { flags: 'r+', start: offset, highWaterMark: writeBufferBytes }));
+        await syncFile(file);
+      } catch (err) {
+        await truncate(file, offset).catch(() => undefined);
+        throw err;
+      }
+      running.set(id, { hash, size });
+      return size;
+    });
+  }
+
+  async function commit(id: string, digest: string): Promise<{ size: number }> {
+    return exclusively(id, async () => {
+      const file = uploadPath(id);
+      const size = await fileSize(file);
+      if (size === undefined) throw new UploadMissingError(id);
+      const [algorithm, expectedHex] = digest.split(':') as [string, string];
+      const actualHex =
+        algorithm === 'sha256'
+          ? (await hashAt(id, size)).hash.copy().digest('hex')
+          : (await hashFile(file, algorithm, size)).digest('hex');
+      if (actualHex !== expectedHex) throw new DigestMismatchError(digest, `${algorithm}:${actualHex}`);
+
+      const target = blobPath(digest);
+      if ((await fileSize(target)) === size) {
+        await unlink(file); // the same bytes are stored already
+      } else {
+        await ensureDurableDir(dirname(target));
+        await rename(file, target);
+        await syncDir(dirname(target));
+      }
+      running.delete(id);
+      return { size };
+    });
+  }
+
+  return {
+    async stat(digest) {
+      const size = await fileSize(blobPath(digest));
+      return size === undefined ? undefined : { size };
+    },
+    async open(digest, range?: ByteRange) {
+      const stream = createReadStream(blobPath(digest), { highWaterMark: readBufferBytes, ...(range ?? {}) });
+      await new Promise<void>((resolve, reject) => {
+        stream.once('open', () => resolve());
+        stream.once('error', reject);
+      });
+      return stream;
+    },
+    async startUpload() {
+      const id = randomUUID();
+      const handle = await open(uploadPath(id), 'wx');
+      await handle.close();
+      return id;
+    },
+    async uploadSize(id) {
+      return fileSize(uploadPath(id));
+    },
+    append,
+    commit,
+    async abort(id) {
+      running.delete(id);
+      await rm(uploadPath(id), { force: true });
+    },
+    async delete(digest) {
+      await rm(blobPath(digest), { force: true });
+    },
+    async listUploads() {
+      return readdir(uploadsDir);
+    },
+  };
+}
+
+async function fileSize(path: string): Promise<number | undefined> {
+  try {
+    return (await stat(path)).size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+async function hashFile(path: string, algorithm: string, length: number): Promise<Hash> {
+  const hash = createHash(algorithm);
+  if (length > 0) {
+    await pipeline(createReadStream(path, { start: 0, end: length - 1, highWaterMark: readBufferBytes }), async (source: AsyncIterable<Buffer>) => {
+      for await (const chunk of source) hash.update(chunk);
+    });
+  }
+  return hash;
+}
+
+/** fsync works on the file, not the descriptor: a fresh handle flushes what another stream wrote. */
+async function syncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Creates a directory and makes its entry durable in the parent when it is new. */
+async function ensureDurableDir(dir: string): Promise<void> {
+  if ((await mkdir(dir, { recursive: true })) !== undefined) {
+    await syncDir(dirname(dir));
+    await syncDir(dirname(dirname(dir)));
+  }
+}

@@ -1,0 +1,52 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { ConfigError, loadConfig } from '../../src/config/index.js';
+import { tempDataDir } from '../helpers/server.js';
+
+t.test('defaults give the embedded registry on 127.0.0.1:5000 with ./data', async (t) => {
+  const config = loadConfig();
+  t.equal(config.host, '127.0.0.1');
+  t.equal(config.port, 5000);
+  t.equal(config.data, './data');
+  t.equal(config.limits.maxManifestBytes, 4 * 1024 * 1024);
+  t.ok(Object.isFrozen(config.limits), 'config is frozen all the way down');
+});
+
+t.test('file, then CHARTROOM_* variables, then flags', async (t) => {
+  const file = join(tempDataDir(t), 'config.yaml');
+  writeFileSync(file, 'host: 0.0.0.0\nport: 6000\ndata: /srv/charts\nlimits:\n  maxManifestBytes: 8192\n');
+  const fromFile = loadConfig({ file });
+  t.same([fromFile.host, fromFile.port, fromFile.data, fromFile.limits.maxManifestBytes], ['0.0.0.0', 6000, '/srv/charts', 8192]);
+
+  const env = { CHARTROOM_CONFIG: file, CHARTROOM_PORT: '7000', CHARTROOM_MAX_MANIFEST_BYTES: '16384' };
+  const fromEnv = loadConfig({ env });
+  t.equal(fromEnv.port, 7000, 'env beats file');
+  t.equal(fromEnv.host, '0.0.0.0', 'file still fills the rest');
+  t.equal(fromEnv.limits.maxManifestBytes, 16384);
+
+  const fromFlags = loadConfig({ env, overrides: { port: '8000', data: undefined } });
+  t.equal(fromFlags.port, 8000, 'flags beat env');
+  t.equal(fromFlags.data, '/srv/charts', 'an absent flag changes nothing');
+});
+
+t.test('a bad config fails with the field named', async (t) => {
+  t.throws(() => loadConfig({ env: { CHARTROOM_PORT: 'http' } }), { name: 'ConfigError', message: /'port' must be integer/ });
+  t.throws(() => loadConfig({ overrides: { port: 70000 } }), { message: /'port' must be <= 65535/ });
+  t.throws(() => loadConfig({ overrides: { logLevel: 'loud' } }), { message: /'logLevel' must be one of/ });
+  t.throws(() => loadConfig({ overrides: { 'limits.maxManifestBytes': 10 } }), { message: /'limits.maxManifestBytes' must be >= 1024/ });
+
+  const dir = tempDataDir(t);
+  const unknown = join(dir, 'unknown.yaml');
+  writeFileSync(unknown, 'limits:\n  maxManifestByte: 5\n');
+  t.throws(() => loadConfig({ file: unknown }), { message: /unknown field 'limits.maxManifestByte'/ });
+
+  const notYaml = join(dir, 'broken.yaml');
+  writeFileSync(notYaml, 'port: [1, 2\n');
+  t.throws(() => loadConfig({ file: notYaml }), ConfigError);
+  t.throws(() => loadConfig({ file: join(dir, 'missing.yaml') }), { message: /cannot read config file .*ENOENT/ });
+
+  const list = join(dir, 'list.yaml');
+  writeFileSync(list, '- port: 1\n');
+  t.throws(() => loadConfig({ file: list }), { message: /must hold a mapping/ });
+});
