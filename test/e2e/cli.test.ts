@@ -1,0 +1,77 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import { tempDataDir } from '../helpers/server.js';
+
+const bin = fileURLToPath(new URL('../../bin/chartroom.js', import.meta.url));
+
+interface Started {
+  url: string;
+  lines: string[];
+  exit: Promise<number | null>;
+  kill: (signal: NodeJS.Signals) => void;
+}
+
+/** Starts `chartroom` and resolves with the URL from its "listening" log line. */
+function startCli(args: string[], env: Record<string, string> = {}): Promise<Started> {
+  const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const lines: string[] = [];
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ready line within 10 s: ${lines.join('\n')}`)), 10_000);
+    void exit.then((code) => reject(new Error(`exited with ${code} before ready: ${lines.join('\n')}`)));
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      lines.push(line);
+      const match = /Chartroom listening on (http:\/\/[^\s]+)/.exec(line);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve({ url: match[1], lines, exit, kill: (signal) => child.kill(signal) });
+      }
+    });
+    createInterface({ input: child.stderr }).on('line', (line) => lines.push(line));
+  });
+}
+
+t.test('serve: logs its URL as JSON when ready, serves, exits 0 on SIGTERM', async (t) => {
+  const data = join(tempDataDir(t), 'data');
+  const server = await startCli(['serve', '--host', '127.0.0.1', '--port', '0', '--data', data]);
+  const ready = JSON.parse(server.lines.at(-1) as string) as { level: number; msg: string };
+  t.equal(ready.level, 30, 'a pino JSON line');
+  const res = await fetch(`${server.url}/v2/`);
+  t.equal(res.status, 200);
+  t.equal(res.headers.get('docker-distribution-api-version'), 'registry/2.0');
+  for (const entry of ['chartroom.db', 'blobs', 'uploads']) t.ok(existsSync(join(data, entry)), `${entry} created on first start`);
+  server.kill('SIGTERM');
+  t.equal(await server.exit, 0, 'clean exit');
+});
+
+t.test('serve takes its settings from CHARTROOM_* variables', async (t) => {
+  const data = join(tempDataDir(t), 'env-data');
+  const server = await startCli([], { CHARTROOM_HOST: '127.0.0.1', CHARTROOM_PORT: '0', CHARTROOM_DATA: data });
+  t.ok(existsSync(join(data, 'chartroom.db')), 'data dir from CHARTROOM_DATA');
+  server.kill('SIGINT');
+  t.equal(await server.exit, 0);
+});
+
+t.test('a bad setting stops the start with the field named', async (t) => {
+  const port = spawnSync(process.execPath, [bin, 'serve', '--port', 'nope'], { encoding: 'utf8' });
+  t.equal(port.status, 2);
+  t.match(port.stderr, /'port' must be integer/);
+
+  const file = join(tempDataDir(t), 'config.yaml');
+  writeFileSync(file, 'limits:\n  maxManifestBytes: lots\n');
+  const config = spawnSync(process.execPath, [bin, 'serve', '--config', file], { encoding: 'utf8' });
+  t.equal(config.status, 2);
+  t.match(config.stderr, /'limits.maxManifestBytes' must be integer/);
+
+  const flag = spawnSync(process.execPath, [bin, 'serve', '--colour'], { encoding: 'utf8' });
+  t.equal(flag.status, 2);
+  t.match(flag.stderr, /Unknown option '--colour'/);
+
+  const help = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
+  t.equal(help.status, 0);
+  t.match(help.stdout, /Usage: chartroom/);
+});
