@@ -17,6 +17,8 @@ Options:
   -h, --help       show this help
 `;
 
+const shutdownGraceMs = 25_000;
+
 const flagOptions = {
   host: { type: 'string' },
   port: { type: 'string' },
@@ -74,6 +76,11 @@ async function serve(config: Config): Promise<number> {
   return new Promise((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {
       log.info({ signal }, 'shutting down');
+      // In-flight requests get a grace period; a stalled upload must not hold the process forever.
+      setTimeout(() => {
+        log.warn({ graceSeconds: shutdownGraceMs / 1000 }, 'closing connections still open after the grace period');
+        app.server.closeAllConnections();
+      }, shutdownGraceMs).unref();
       app.close().then(
         () => resolve(0),
         (err: unknown) => {

@@ -65,7 +65,9 @@ export function createBlobs(ctx: RegistryContext) {
       const range = size === 0 ? undefined : parseRange(rangeHeader, size);
       let body: Readable;
       try {
-        body = await blobs.open(digest, range);
+        // An explicit end lets the stream finish with the last byte instead of one read later,
+        // so the response completes as soon as the client has it.
+        body = await blobs.open(digest, range ?? (size > 0 ? { start: 0, end: size - 1 } : undefined));
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
           throw new OciError('BLOB_UNKNOWN', 'blob content is missing', { detail: { digest } });

@@ -7,6 +7,7 @@
 
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
@@ -135,17 +136,46 @@ async function pull(t: Test, h: Helm, ref: string, extra: string[] = []): Promis
   return { fileName: files[0], bytes: readFileSync(join(dest, files[0])), result };
 }
 
-async function fetchManifest(server: TestServer, repo: string, reference: string): Promise<{ res: Response; body: Buffer }> {
-  const res = await fetch(`${server.url}/v2/${repo}/manifests/${reference}`, {
-    headers: { accept: `${OCI_MANIFEST}, application/vnd.oci.image.index.v1+json` },
+interface HttpReply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/**
+ * One GET on its own connection with `Connection: close`. Not the global fetch: its kept-alive
+ * sockets can outlive app.close() (a blob GET's response may finish on the server only after the
+ * client holds every byte, and a socket busy at close is never reaped), stalling teardown for
+ * the server's keepAliveTimeout (72 s).
+ */
+function httpGet(url: string, headers: Record<string, string> = {}): Promise<HttpReply> {
+  return new Promise<HttpReply>((resolve, reject) => {
+    const req = httpRequest(url, { method: 'GET', agent: false, headers: { connection: 'close', ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
   });
-  return { res, body: Buffer.from(await res.arrayBuffer()) };
+}
+
+function headerOf(reply: HttpReply, name: string): string | undefined {
+  const value = reply.headers[name.toLowerCase()];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function fetchManifest(server: TestServer, repo: string, reference: string): Promise<HttpReply> {
+  return httpGet(`${server.url}/v2/${repo}/manifests/${reference}`, {
+    accept: `${OCI_MANIFEST}, application/vnd.oci.image.index.v1+json`,
+  });
 }
 
 async function tagsOf(server: TestServer, repo: string): Promise<{ status: number; tags: string[] }> {
-  const res = await fetch(`${server.url}/v2/${repo}/tags/list`);
+  const res = await httpGet(`${server.url}/v2/${repo}/tags/list`);
   if (res.status !== 200) return { status: res.status, tags: [] };
-  const body = (await res.json()) as { name?: unknown; tags?: unknown };
+  const body = JSON.parse(res.body.toString('utf8')) as { name?: unknown; tags?: unknown };
   const tags = Array.isArray(body.tags) ? body.tags.filter((x): x is string => typeof x === 'string') : [];
   return { status: res.status, tags };
 }
@@ -181,26 +211,26 @@ function helmSuite(major: HelmMajor): void {
       const digest = printedDigest(pushed);
       t.match(digest, /^sha256:[0-9a-f]{64}$/, 'helm push prints a digest', { output: pushed.stdout + pushed.stderr });
 
-      const { res, body } = await fetchManifest(server, 'team/x', '1.2.3');
+      const res = await fetchManifest(server, 'team/x', '1.2.3');
       t.equal(res.status, 200, 'GET /v2/team/x/manifests/1.2.3');
-      t.equal(res.headers.get('content-type'), OCI_MANIFEST, 'manifest Content-Type is the OCI image manifest type');
-      t.equal(res.headers.get('docker-content-digest'), digest, 'Docker-Content-Digest is the digest helm printed');
-      t.equal(sha256(body), digest, 'the manifest bytes hash to the digest helm printed');
+      t.equal(headerOf(res, 'content-type'), OCI_MANIFEST, 'manifest Content-Type is the OCI image manifest type');
+      t.equal(headerOf(res, 'docker-content-digest'), digest, 'Docker-Content-Digest is the digest helm printed');
+      t.equal(sha256(res.body), digest, 'the manifest bytes hash to the digest helm printed');
 
-      const manifest = JSON.parse(body.toString('utf8')) as ImageManifest;
+      const manifest = JSON.parse(res.body.toString('utf8')) as ImageManifest;
       t.equal(manifest.config.mediaType, HELM_CONFIG, 'config is a Helm chart config');
       const chartLayer = manifest.layers.find((l) => l.mediaType === HELM_CHART_LAYER);
       t.ok(chartLayer, 'one layer is the chart content');
       t.equal(chartLayer?.digest, charts.v123.digest, 'chart layer digest is the .tgz digest');
       t.equal(chartLayer?.size, charts.v123.bytes.length, 'chart layer size is the .tgz size');
 
-      const blob = await fetch(`${server.url}/v2/team/x/blobs/${charts.v123.digest}`);
+      const blob = await httpGet(`${server.url}/v2/team/x/blobs/${charts.v123.digest}`);
       t.equal(blob.status, 200, 'the chart blob is served');
-      t.equal(sha256(Buffer.from(await blob.arrayBuffer())), charts.v123.digest, 'the chart blob is the .tgz');
+      t.equal(sha256(blob.body), charts.v123.digest, 'the chart blob is the .tgz');
 
       const byDigest = await fetchManifest(server, 'team/x', digest ?? 'sha256:missing');
-      t.equal(byDigest.res.status, 200, 'the manifest is also reachable by digest');
-      t.equal(byDigest.res.headers.get('content-type'), OCI_MANIFEST, 'same Content-Type by digest');
+      t.equal(byDigest.status, 200, 'the manifest is also reachable by digest');
+      t.equal(headerOf(byDigest, 'content-type'), OCI_MANIFEST, 'same Content-Type by digest');
 
       t.same(await tagsOf(server, 'team/x'), { status: 200, tags: ['1.2.3'] }, 'tags/list lists the pushed version');
     });
@@ -211,7 +241,7 @@ function helmSuite(major: HelmMajor): void {
       const server = await startServer(t);
       const pushed = printedDigest(await push(h, server, charts.v123));
       const pulled = await pull(t, h, `oci://${server.host}/team/x`, ['--version', '1.2.3']);
-      t.equal(pulled.fileName, 'x-1.2.3.tgz');
+      t.equal(pulled.fileName, 'x-1.2.3.tgz', 'helm names the file after the chart version');
       sameBytes(t, pulled.bytes, charts.v123, 'pulled chart');
       t.equal(printedDigest(pulled.result), pushed, 'pull reports the digest push reported');
     });
@@ -225,7 +255,7 @@ function helmSuite(major: HelmMajor): void {
       await push(h, server, charts.v123);
       await push(h, server, charts.rc);
       const listed = await tagsOf(server, 'team/x');
-      t.equal(listed.status, 200);
+      t.equal(listed.status, 200, 'GET tags/list');
       t.same([...listed.tags].sort(), ['1.10.0', '1.2.3', '2.0.0-rc.1'], 'tags/list lists all three versions');
 
       const latest = await pull(t, h, `oci://${server.host}/team/x`);
@@ -298,12 +328,12 @@ function helmSuite(major: HelmMajor): void {
       const pushed = printedDigest(await push(h, server, charts.build));
       t.same(await tagsOf(server, 'team/x'), { status: 200, tags: ['1.0.0_build.1'] }, 'the tag has _ for +');
 
-      const { res } = await fetchManifest(server, 'team/x', '1.0.0_build.1');
+      const res = await fetchManifest(server, 'team/x', '1.0.0_build.1');
       t.equal(res.status, 200, 'manifest by tag 1.0.0_build.1');
-      t.equal(res.headers.get('docker-content-digest'), pushed, 'it is the pushed manifest');
+      t.equal(headerOf(res, 'docker-content-digest'), pushed, 'it is the pushed manifest');
 
       const pulled = await pull(t, h, `oci://${server.host}/team/x`, ['--version', '1.0.0+build.1']);
-      t.equal(pulled.fileName, 'x-1.0.0+build.1.tgz');
+      t.equal(pulled.fileName, 'x-1.0.0+build.1.tgz', 'helm maps the tag back to the version with +');
       sameBytes(t, pulled.bytes, charts.build, 'pulled 1.0.0+build.1');
     });
 
@@ -334,7 +364,7 @@ function crossVersion(from: HelmMajor, to: HelmMajor): void {
     const server = await startServer(t);
     const pushed = printedDigest(await push(pusher, server, chart, 'shared'));
     const pulled = await pull(t, puller, `oci://${server.host}/shared/${chart.name}`, ['--version', '0.3.0']);
-    t.equal(pulled.fileName, `${chart.name}-0.3.0.tgz`);
+    t.equal(pulled.fileName, `${chart.name}-0.3.0.tgz`, 'the pulled file is the asked version');
     sameBytes(t, pulled.bytes, chart, `Helm ${to} pull`);
     t.equal(printedDigest(pulled.result), pushed, `Helm ${to} sees the manifest digest Helm ${from} pushed`);
     const shown = await oci(puller, ['show', 'chart', `oci://${server.host}/shared/${chart.name}`]);

@@ -8,7 +8,7 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -213,14 +213,43 @@ async function pushImage(t: Test, s: Skopeo, server: TestServer, repo: string, o
   return layout;
 }
 
-async function getManifest(server: TestServer, repo: string, reference: string): Promise<{ res: Response; body: Buffer }> {
-  const res = await fetch(`${server.url}/v2/${repo}/manifests/${reference}`, { headers: { accept: `${OCI_MANIFEST}, ${OCI_INDEX}` } });
-  return { res, body: Buffer.from(await res.arrayBuffer()) };
+interface HttpReply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/**
+ * One GET on its own connection with `Connection: close`. Not the global fetch: its kept-alive
+ * sockets can outlive app.close() (a blob GET's response may finish on the server only after the
+ * client holds every byte, and a socket busy at close is never reaped), stalling teardown for
+ * the server's keepAliveTimeout (72 s).
+ */
+function httpGet(url: string, headers: Record<string, string> = {}): Promise<HttpReply> {
+  return new Promise<HttpReply>((resolve, reject) => {
+    const req = httpRequest(url, { method: 'GET', agent: false, headers: { connection: 'close', ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+function headerOf(reply: HttpReply, name: string): string | undefined {
+  const value = reply.headers[name.toLowerCase()];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function getManifest(server: TestServer, repo: string, reference: string): Promise<HttpReply> {
+  return httpGet(`${server.url}/v2/${repo}/manifests/${reference}`, { accept: `${OCI_MANIFEST}, ${OCI_INDEX}` });
 }
 
 async function getBlob(server: TestServer, repo: string, digest: string): Promise<{ status: number; bytes: Buffer }> {
-  const res = await fetch(`${server.url}/v2/${repo}/blobs/${digest}`);
-  return { status: res.status, bytes: Buffer.from(await res.arrayBuffer()) };
+  const res = await httpGet(`${server.url}/v2/${repo}/blobs/${digest}`);
+  return { status: res.status, bytes: res.body };
 }
 
 function blobDigests(layout: Pick<Layout, 'config' | 'layers'>): string[] {
@@ -234,11 +263,11 @@ t.test('skopeo copy oci: → docker:// stores the manifest byte for byte, with i
   const seen = recordRequests(server);
   const layout = await pushImage(t, s, server, 'team/img');
 
-  const { res, body } = await getManifest(server, 'team/img', 'v1');
+  const res = await getManifest(server, 'team/img', 'v1');
   t.equal(res.status, 200, 'GET /v2/team/img/manifests/v1');
-  t.equal(res.headers.get('content-type'), OCI_MANIFEST, 'Content-Type is the OCI manifest type');
-  t.equal(res.headers.get('docker-content-digest'), layout.manifestDigest, 'Docker-Content-Digest is the layout manifest digest');
-  t.equal(sha256(body), layout.manifestDigest, 'the manifest bytes are unchanged');
+  t.equal(headerOf(res, 'content-type'), OCI_MANIFEST, 'Content-Type is the OCI manifest type');
+  t.equal(headerOf(res, 'docker-content-digest'), layout.manifestDigest, 'Docker-Content-Digest is the layout manifest digest');
+  t.equal(sha256(res.body), layout.manifestDigest, 'the manifest bytes are unchanged');
   for (const digest of blobDigests(layout)) {
     const blob = await getBlob(server, 'team/img', digest);
     t.equal(blob.status, 200, `blob ${digest.slice(0, 19)} is in team/img`);
@@ -286,7 +315,7 @@ t.test('skopeo list-tags lists every tag of the repository', { timeout: SUBTEST_
     Repository?: unknown;
     Tags?: unknown;
   };
-  t.equal(listed.Repository, `${server.host}/team/img`);
+  t.equal(listed.Repository, `${server.host}/team/img`, 'Repository names the listed repository');
   t.same(Array.isArray(listed.Tags) ? [...(listed.Tags as unknown[])].sort() : listed.Tags, ['v1', 'v2'], 'both tags, and only this repository’s');
 });
 
@@ -345,9 +374,9 @@ t.test('skopeo copy between repositories mounts the blobs instead of uploading t
     t.equal(blob.status, 200, `blob ${digest.slice(0, 19)} is in other/img`);
     t.equal(sha256(blob.bytes), digest, `blob ${digest.slice(0, 19)} bytes`);
   }
-  const { res } = await getManifest(server, 'other/img', 'v1');
+  const res = await getManifest(server, 'other/img', 'v1');
   t.equal(res.status, 200, 'other/img:v1 exists');
-  t.equal(res.headers.get('docker-content-digest'), layout.manifestDigest, 'with the same manifest digest');
+  t.equal(headerOf(res, 'docker-content-digest'), layout.manifestDigest, 'with the same manifest digest');
 });
 
 t.test('skopeo delete removes the manifest from one repository only', { timeout: SUBTEST_TIMEOUT }, async (t) => {
@@ -369,13 +398,13 @@ t.test('skopeo delete removes the manifest from one repository only', { timeout:
   t.equal(deletion?.url, `/v2/team/img/manifests/${layout.manifestDigest}`, 'skopeo deletes by digest', { requests: describe(seen) });
   t.equal(deletion?.status, 202, 'DELETE is answered 202 Accepted');
 
-  t.equal((await getManifest(server, 'team/img', 'v1')).res.status, 404, 'team/img:v1 is gone');
-  t.equal((await getManifest(server, 'team/img', layout.manifestDigest)).res.status, 404, 'team/img@digest is gone');
+  t.equal((await getManifest(server, 'team/img', 'v1')).status, 404, 'team/img:v1 is gone');
+  t.equal((await getManifest(server, 'team/img', layout.manifestDigest)).status, 404, 'team/img@digest is gone');
   const inspect = await runClient(s.bin, ['--insecure-policy', 'inspect', '--tls-verify=false', `docker://${server.host}/team/img:v1`], { env: s.env });
   t.not(inspect.code, 0, 'skopeo inspect of the deleted image fails');
 
   const other = await getManifest(server, 'other/img', 'v1');
-  t.equal(other.res.status, 200, 'other/img:v1 is still there');
+  t.equal(other.status, 200, 'other/img:v1 is still there');
   t.equal(sha256(other.body), layout.manifestDigest, 'with the same manifest');
   for (const digest of blobDigests(layout)) {
     const blob = await getBlob(server, 'other/img', digest);
@@ -408,11 +437,11 @@ t.test('skopeo copy --dest-compress streams a chunked PATCH and the registry kee
     { requests },
   );
 
-  const { res, body } = await getManifest(server, 'team/img', 'v1');
+  const res = await getManifest(server, 'team/img', 'v1');
   t.equal(res.status, 200, 'the image was stored');
-  t.equal(res.headers.get('docker-content-digest'), sha256(body), 'Docker-Content-Digest matches the stored bytes');
-  const manifest = JSON.parse(body.toString('utf8')) as ImageManifest;
-  t.equal(manifest.layers.length, 1);
+  t.equal(headerOf(res, 'docker-content-digest'), sha256(res.body), 'Docker-Content-Digest matches the stored bytes');
+  const manifest = JSON.parse(res.body.toString('utf8')) as ImageManifest;
+  t.equal(manifest.layers.length, 1, 'one layer, as in the source');
   const layer = manifest.layers[0];
   if (!layer) return;
   t.equal(layer.mediaType, LAYER_GZIP, 'the layer is now gzip');
