@@ -1,27 +1,28 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { OciError } from '../errors.js';
 
 /** The one place that writes error bodies: registry errors as they are, framework errors as 4xx, the rest as a logged 500. */
 export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | OciError | Error, request, reply) => {
-    let error: OciError;
-    if (err instanceof OciError) {
-      error = err;
-    } else if ('statusCode' in err && typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
-      error = new OciError(err.statusCode === 413 ? 'SIZE_INVALID' : 'BAD_REQUEST', err.message, { status: err.statusCode });
-    } else if (isClientAbort(err)) {
-      request.log.info({ err: { message: err.message, code: (err as NodeJS.ErrnoException).code } }, 'client went away');
-      error = new OciError('BAD_REQUEST', 'request body ended early', { status: 400 });
-    } else {
-      request.log.error({ err }, 'request failed');
-      error = new OciError('UNKNOWN', 'internal server error');
-    }
-    if (error.status >= 500 && err instanceof OciError) request.log.error({ err }, 'request failed');
+    const error = toOciError(err, request);
+    if (error.status >= 500) request.log.error({ err }, 'request failed');
     void reply.code(error.status).headers(error.headers).type('application/json').send(error.toBody());
   });
 }
 
-function isClientAbort(err: Error): boolean {
+function toOciError(err: FastifyError | OciError | Error, request: FastifyRequest): OciError {
+  if (err instanceof OciError) return err;
+  if ('statusCode' in err && typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+    return new OciError(err.statusCode === 413 ? 'SIZE_INVALID' : 'BAD_REQUEST', err.message, { status: err.statusCode });
+  }
   const code = (err as NodeJS.ErrnoException).code;
-  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || err.message === 'aborted';
+  if (code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || err.message === 'aborted') {
+    request.log.info({ code }, 'client went away mid-request');
+    return new OciError('BAD_REQUEST', 'request body ended early');
+  }
+  if (code === 'ENOSPC' || code === 'EDQUOT') {
+    return new OciError('UNAVAILABLE', 'the registry is out of storage space', { status: 507 });
+  }
+  // Never the message: it may hold a path or a stack.
+  return new OciError('UNKNOWN', 'internal server error');
 }
