@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config/index.js';
-import { openDatabase } from './db/database.js';
 import { createSqliteMetadata } from './db/sqlite-metadata.js';
 import { OciError } from './errors.js';
 import { createLogger } from './logger.js';
@@ -21,7 +20,7 @@ export interface ServerOptions {
 export async function buildServer(config: Config, options: ServerOptions = {}): Promise<FastifyInstance> {
   const log = options.logger ?? createLogger(config.logLevel);
   mkdirSync(config.data, { recursive: true });
-  const metadata = createSqliteMetadata(openDatabase(join(config.data, 'chartroom.db')));
+  const metadata = createSqliteMetadata(join(config.data, 'chartroom.db'));
   const blobs = await createDiskBlobStore(config.data);
   const registry = createRegistry({ metadata, blobs, config, log, now: Date.now });
 

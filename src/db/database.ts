@@ -8,14 +8,17 @@ export type Db = Database.Database;
 /** `migrations/` sits at the package root, two levels above both `src/db` and `dist/db`. */
 const migrationsDir = fileURLToPath(new URL('../../migrations/', import.meta.url));
 
+export type Durability = 'full' | 'normal';
+
 /**
- * Opens the database in WAL mode with full fsync on commit (a 201 means the row survives a
- * power cut) and brings the schema up to date.
+ * Opens the database in WAL mode and brings the schema up to date. `full` fsyncs the WAL on
+ * every commit, so an acknowledged write survives a power cut; `normal` survives a crash of
+ * the process and is made durable by the next `full` commit on any connection.
  */
-export function openDatabase(file: string): Db {
+export function openDatabase(file: string, durability: Durability = 'full'): Db {
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
+  db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   migrate(db);

@@ -1,4 +1,4 @@
-import type { Db } from './database.js';
+import { openDatabase } from './database.js';
 import type {
   Descriptor,
   ManifestRef,
@@ -38,8 +38,15 @@ interface ReferrerRow {
 // SQLite's LIMIT -1 means "no limit".
 const noLimit = -1;
 
-/** The embedded metadata store: every method runs one synchronous SQLite transaction. */
-export function createSqliteMetadata(db: Db): Metadata {
+/**
+ * The embedded metadata store: every method runs one synchronous SQLite transaction.
+ * Upload-session bookkeeping goes through a second connection that does not fsync on commit:
+ * a session lost to a power cut only makes its client start the upload again, while blobs,
+ * manifests and tags are committed with a full fsync before they are acknowledged.
+ */
+export function createSqliteMetadata(file: string): Metadata {
+  const db = openDatabase(file, 'full');
+  const sessions = openDatabase(file, 'normal');
   const q = {
     repoId: db.prepare<[string], { id: number }>('SELECT id FROM repositories WHERE name = ?'),
     insertRepo: db.prepare<[string, number]>('INSERT OR IGNORE INTO repositories (name, created_at) VALUES (?, ?)'),
@@ -58,14 +65,15 @@ export function createSqliteMetadata(db: Db): Metadata {
       'DELETE FROM repo_blobs WHERE repo_id = (SELECT id FROM repositories WHERE name = ?) AND digest = ?',
     ),
 
-    insertUpload: db.prepare<[string, string, number, number, number]>(
+    insertUpload: sessions.prepare<[string, string, number, number, number]>(
       'INSERT INTO uploads (id, repository, "offset", started_at, updated_at) VALUES (?, ?, ?, ?, ?)',
     ),
-    upload: db.prepare<[string], UploadRow>('SELECT * FROM uploads WHERE id = ?'),
-    uploadOffset: db.prepare<[number, number, string]>('UPDATE uploads SET "offset" = ?, updated_at = ? WHERE id = ?'),
+    upload: sessions.prepare<[string], UploadRow>('SELECT * FROM uploads WHERE id = ?'),
+    uploadOffset: sessions.prepare<[number, number, string]>('UPDATE uploads SET "offset" = ?, updated_at = ? WHERE id = ?'),
+    dropUpload: sessions.prepare<[string]>('DELETE FROM uploads WHERE id = ?'),
     deleteUpload: db.prepare<[string]>('DELETE FROM uploads WHERE id = ?'),
-    staleUploads: db.prepare<[number], UploadRow>('SELECT * FROM uploads WHERE updated_at < ?'),
-    uploadIds: db.prepare<[], { id: string }>('SELECT id FROM uploads').pluck(),
+    staleUploads: sessions.prepare<[number], UploadRow>('SELECT * FROM uploads WHERE updated_at < ?'),
+    uploadIds: sessions.prepare<[], { id: string }>('SELECT id FROM uploads'),
 
     manifestByDigest: db.prepare<[string, string], ManifestRow>(
       `SELECT m.id, m.digest, m.media_type, m.size, m.content FROM manifests m JOIN repositories r ON r.id = m.repo_id
@@ -177,7 +185,7 @@ export function createSqliteMetadata(db: Db): Metadata {
       q.uploadOffset.run(offset, updatedAt, id);
     },
     async deleteUpload(id) {
-      return q.deleteUpload.run(id).changes > 0;
+      return q.dropUpload.run(id).changes > 0;
     },
     async completeUpload(id, repository, blob) {
       completeUpload(id, repository, blob);
@@ -189,7 +197,7 @@ export function createSqliteMetadata(db: Db): Metadata {
       return q.staleUploads.all(updatedBefore).map(toUpload);
     },
     async uploadIds() {
-      return new Set(q.uploadIds.all() as unknown as string[]);
+      return new Set(q.uploadIds.all().map((row) => row.id));
     },
 
     async putManifest(manifest) {
@@ -216,7 +224,7 @@ export function createSqliteMetadata(db: Db): Metadata {
     },
 
     close() {
-      if (db.open) db.close();
+      for (const connection of [sessions, db]) if (connection.open) connection.close();
     },
   };
 }

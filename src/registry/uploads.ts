@@ -54,7 +54,8 @@ export function createUploads(ctx: RegistryContext) {
     return upload;
   }
 
-  async function write(upload: UploadRecord, body: Body): Promise<number> {
+  /** Appends a body; `final` skips recording the offset when the commit follows at once. */
+  async function write(upload: UploadRecord, body: Body, final = false): Promise<number> {
     const maxBlob = config.limits.maxBlobBytes;
     if (maxBlob > 0 && body.length !== undefined && upload.offset + body.length > maxBlob) {
       throw new OciError('SIZE_INVALID', `blob exceeds the limit of ${maxBlob} bytes`, { status: 413 });
@@ -65,7 +66,7 @@ export function createUploads(ctx: RegistryContext) {
     } catch (err) {
       throw translateStoreError(err);
     }
-    await metadata.setUploadOffset(upload.id, offset, ctx.now());
+    if (!final) await metadata.setUploadOffset(upload.id, offset, ctx.now());
     return offset;
   }
 
@@ -108,7 +109,7 @@ export function createUploads(ctx: RegistryContext) {
         const digest = checkDigest(request.digest);
         const upload = await open(repository);
         try {
-          if (body.present) upload.offset = await write(upload, body);
+          if (body.present) upload.offset = await write(upload, body, true);
           return { kind: 'created', digest: await finish(upload, digest) };
         } catch (err) {
           await discard(upload.id).catch(() => undefined);
@@ -154,7 +155,7 @@ export function createUploads(ctx: RegistryContext) {
       const upload = await session(repository, id);
       if (digestParam === undefined) throw new OciError('DIGEST_INVALID', 'the digest query parameter is required');
       const digest = checkDigest(digestParam);
-      if (body.present) upload.offset = await write(upload, body);
+      if (body.present) upload.offset = await write(upload, body, true);
       return finish(upload, digest);
     },
 

@@ -10,10 +10,8 @@ export interface ByteRange {
 export interface BlobStore {
   stat(digest: string): Promise<{ size: number } | undefined>;
   open(digest: string, range?: ByteRange): Promise<Readable>;
-  /** Creates an empty upload and returns its id. */
+  /** Starts an empty upload and returns its id. */
   startUpload(): Promise<string>;
-  /** Bytes held by an upload, or undefined when it has no file. */
-  uploadSize(id: string): Promise<number | undefined>;
   /**
    * Appends a body at `offset` (which must be the upload's committed size), hashing while
    * writing, and makes the bytes durable before resolving with the new size. On any failure

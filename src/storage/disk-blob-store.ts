@@ -1,6 +1,6 @@
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, truncate, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, truncate, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -34,6 +34,17 @@ export async function createDiskBlobStore(root: string): Promise<BlobStore> {
 
   const running = new Map<string, RunningHash>();
   const busy = new Set<string>();
+  const knownDirs = new Set<string>();
+
+  /** Creates a blob directory once, making its entry durable in the parent when it is new. */
+  async function ensureDir(dir: string): Promise<void> {
+    if (knownDirs.has(dir)) return;
+    if ((await mkdir(dir, { recursive: true })) !== undefined) {
+      await syncDir(dirname(dir));
+      await syncDir(dirname(dirname(dir)));
+    }
+    knownDirs.add(dir);
+  }
 
   const blobPath = (digest: string): string => {
     const [algorithm, hex] = digest.split(':') as [string, string];
@@ -64,10 +75,14 @@ export async function createDiskBlobStore(root: string): Promise<BlobStore> {
   async function append(id: string, body: Readable, offset: number, maxSize?: number): Promise<number> {
     return exclusively(id, async () => {
       const file = uploadPath(id);
-      const onDisk = await fileSize(file);
-      if (onDisk === undefined || onDisk < offset) throw new UploadMissingError(id);
-      const before = await hashAt(id, offset);
-      const hash = before.hash.copy();
+      // A running hash at this offset means this process wrote every byte of the file itself;
+      // otherwise (a restart, a failed request) the file is checked and cut back to the offset.
+      if (running.get(id)?.size !== offset && offset > 0) {
+        const onDisk = await fileSize(file);
+        if (onDisk === undefined || onDisk < offset) throw new UploadMissingError(id);
+        if (onDisk > offset) await truncate(file, offset);
+      }
+      const hash = (await hashAt(id, offset)).hash.copy();
       let size = offset;
       const hashing = new Transform({
         transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) {
@@ -77,13 +92,13 @@ export async function createDiskBlobStore(root: string): Promise<BlobStore> {
           done(null, chunk);
         },
       });
-      // Bytes past the committed offset are left from a request that failed or a crash.
-      if (onDisk > offset) await truncate(file, offset);
       try {
-        await pipeline(body, hashing, createWriteStream(file, { flags: 'r+', start: offset, highWaterMark: writeBufferBytes }));
-        await syncFile(file);
+        // `flush` fsyncs before the stream closes: the bytes are durable when the pipeline ends.
+        const sink = createWriteStream(file, { flags: offset === 0 ? 'w' : 'r+', start: offset, highWaterMark: writeBufferBytes, flush: true });
+        await pipeline(body, hashing, sink);
       } catch (err) {
-        await truncate(file, offset).catch(() => undefined);
+        // If the cut fails, forget the running state so the next request checks the file.
+        await truncate(file, offset).catch(() => running.delete(id));
         throw err;
       }
       running.set(id, { hash, size });
@@ -94,8 +109,9 @@ export async function createDiskBlobStore(root: string): Promise<BlobStore> {
   async function commit(id: string, digest: string): Promise<{ size: number }> {
     return exclusively(id, async () => {
       const file = uploadPath(id);
-      const size = await fileSize(file);
-      if (size === undefined) throw new UploadMissingError(id);
+      const size = running.get(id)?.size ?? (await fileSize(file)) ?? 0;
+      // A session's file appears with its first bytes; an empty blob needs one to rename.
+      if (size === 0) await writeFile(file, '', { flush: true });
       const [algorithm, expectedHex] = digest.split(':') as [string, string];
       const actualHex =
         algorithm === 'sha256'
@@ -107,7 +123,7 @@ export async function createDiskBlobStore(root: string): Promise<BlobStore> {
       if ((await fileSize(target)) === size) {
         await unlink(file); // the same bytes are stored already
       } else {
-        await ensureDurableDir(dirname(target));
+        await ensureDir(dirname(target));
         await rename(file, target);
         await syncDir(dirname(target));
       }
@@ -131,12 +147,8 @@ export async function createDiskBlobStore(root: string): Promise<BlobStore> {
     },
     async startUpload() {
       const id = randomUUID();
-      const handle = await open(uploadPath(id), 'wx');
-      await handle.close();
+      running.set(id, { hash: createHash('sha256'), size: 0 });
       return id;
-    },
-    async uploadSize(id) {
-      return fileSize(uploadPath(id));
     },
     append,
     commit,
@@ -172,29 +184,11 @@ async function hashFile(path: string, algorithm: string, length: number): Promis
   return hash;
 }
 
-/** fsync works on the file, not the descriptor: a fresh handle flushes what another stream wrote. */
-async function syncFile(path: string): Promise<void> {
-  const handle = await open(path, 'r+');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
 async function syncDir(dir: string): Promise<void> {
   const handle = await open(dir, 'r');
   try {
     await handle.sync();
   } finally {
     await handle.close();
-  }
-}
-
-/** Creates a directory and makes its entry durable in the parent when it is new. */
-async function ensureDurableDir(dir: string): Promise<void> {
-  if ((await mkdir(dir, { recursive: true })) !== undefined) {
-    await syncDir(dirname(dir));
-    await syncDir(dirname(dirname(dir)));
   }
 }
