@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, waitForHttp } from './proc.js';
@@ -35,11 +35,11 @@ export function ensureTools(): void {
   }
 }
 
-function launch(name: string, command: string, args: string[], logFile: string, env: NodeJS.ProcessEnv = process.env): ChildProcess {
-  const log = createWriteStream(logFile);
-  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
+/** Logs go straight to a file: piping them through this process would steal CPU from the load. */
+function launch(name: string, command: string, args: string[], logFile: string): ChildProcess {
+  const log = openSync(logFile, 'a');
+  const child = spawn(command, args, { stdio: ['ignore', log, log] });
+  closeSync(log);
   child.once('exit', (code, signal) => {
     if (code !== 0 && signal === null) console.error(`${name} exited with ${code}; see ${logFile}`);
   });

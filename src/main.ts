@@ -67,13 +67,8 @@ export async function main(argv: string[]): Promise<number> {
 async function serve(config: Config): Promise<number> {
   const log = createLogger(config.logLevel);
   const app = await buildServer(config, { logger: log });
-  await app.listen({
-    host: config.host,
-    port: config.port,
-    listenTextResolver: (address) => `Chartroom listening on ${address} (data in ${config.data})`,
-  });
-
-  return new Promise((resolve) => {
+  // Handlers go in before listening: a signal right after the ready line must still shut down cleanly.
+  const stopped = new Promise<number>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {
       log.info({ signal }, 'shutting down');
       // In-flight requests get a grace period; a stalled upload must not hold the process forever.
@@ -92,4 +87,10 @@ async function serve(config: Config): Promise<number> {
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
+  await app.listen({
+    host: config.host,
+    port: config.port,
+    listenTextResolver: (address) => `Chartroom listening on ${address} (data in ${config.data})`,
+  });
+  return stopped;
 }

@@ -17,12 +17,21 @@ export type Durability = 'full' | 'normal';
  */
 export function openDatabase(file: string, durability: Durability = 'full'): Db {
   const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma(`synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'}`);
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
+  // PRAGMAs go through exec, which creates no Statement object: on Node ≥ 24.19 the garbage
+  // collection of a better-sqlite3 Statement can abort the process (nodejs/node#65446), so the
+  // only statements we create are ones that live as long as their connection.
+  db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'};`);
+  db.exec('PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
   migrate(db);
   return db;
+}
+
+/** Statements that must outlive any garbage collection (see openDatabase). */
+const retained = new WeakMap<Db, Database.Statement[]>();
+
+function retain<T extends Database.Statement>(db: Db, statement: T): T {
+  retained.set(db, [...(retained.get(db) ?? []), statement]);
+  return statement;
 }
 
 interface Migration {
@@ -42,12 +51,12 @@ export function listMigrations(dir = migrationsDir): Migration[] {
 
 /** Applies each numbered migration above `user_version` in its own transaction. */
 export function migrate(db: Db, migrations = listMigrations()): void {
-  const current = db.pragma('user_version', { simple: true }) as number;
+  const current = retain(db, db.prepare<[], number>('PRAGMA user_version').pluck()).get() ?? 0;
   for (const migration of migrations) {
     if (migration.version <= current) continue;
     db.transaction(() => {
       db.exec(migration.sql);
-      db.pragma(`user_version = ${migration.version}`);
+      db.exec(`PRAGMA user_version = ${migration.version}`);
     })();
   }
 }

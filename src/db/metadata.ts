@@ -34,6 +34,9 @@ export interface Metadata {
   listTags(repository: string, page: PageRequest): Promise<string[] | undefined>;
   listReferrers(repository: string, subject: string, artifactType?: string): Promise<Descriptor[]>;
 
+  /** Calls `listener` after each committed change to a repository's manifests or tags (for caches). */
+  onChange(listener: (repository: string) => void): void;
+
   close(): void;
 }
 

@@ -107,6 +107,11 @@ export function createSqliteMetadata(file: string): Metadata {
     ),
   };
 
+  const listeners: ((repository: string) => void)[] = [];
+  const changed = (repository: string): void => {
+    for (const listener of listeners) listener(repository);
+  };
+
   function ensureRepository(name: string, now: number): number {
     q.insertRepo.run(name, now);
     return (q.repoId.get(name) as { id: number }).id;
@@ -201,17 +206,23 @@ export function createSqliteMetadata(file: string): Metadata {
     },
 
     async putManifest(manifest) {
-      return putManifest(manifest);
+      const result = putManifest(manifest);
+      if (result.ok) changed(manifest.repository);
+      return result;
     },
     async getManifest(repository, reference) {
       const row = 'tag' in reference ? q.manifestByTag.get(repository, reference.tag) : q.manifestByDigest.get(repository, reference.digest);
       return row && toManifest(row);
     },
     async deleteManifest(repository, digest) {
-      return q.deleteManifest.run(repository, digest).changes > 0;
+      const deleted = q.deleteManifest.run(repository, digest).changes > 0;
+      if (deleted) changed(repository);
+      return deleted;
     },
     async deleteTag(repository, tag) {
-      return q.deleteTag.run(repository, tag).changes > 0;
+      const deleted = q.deleteTag.run(repository, tag).changes > 0;
+      if (deleted) changed(repository);
+      return deleted;
     },
     async listTags(repository, page) {
       return listTags(repository, page);
@@ -221,6 +232,10 @@ export function createSqliteMetadata(file: string): Metadata {
         .all(repository, subject)
         .filter((row) => artifactType === undefined || row.artifact_type === artifactType)
         .map(toDescriptor);
+    },
+
+    onChange(listener) {
+      listeners.push(listener);
     },
 
     close() {

@@ -2,6 +2,7 @@ import { OciError } from '../errors.js';
 import type { Descriptor, PageRequest } from '../db/metadata.js';
 import type { RegistryContext } from './context.js';
 import { checkDigest, checkName } from './grammar.js';
+import { Lru } from './lru.js';
 import { mediaTypes } from './manifest-format.js';
 
 export interface Page {
@@ -26,6 +27,18 @@ export function parsePage(n: string | undefined, last: string | undefined): Page
   return page;
 }
 
+/** Index of the first entry sorting after `after` in a sorted list. */
+function firstAfter(sorted: string[], after: string): number {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if ((sorted[mid] as string) <= after) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
 /** Asks for one entry more than the page holds, to know whether a next page exists. */
 async function paged(page: PageRequest, fetch: (page: PageRequest) => Promise<string[] | undefined>): Promise<Page | undefined> {
   if (page.limit === undefined || page.limit === 0) {
@@ -39,14 +52,56 @@ async function paged(page: PageRequest, fetch: (page: PageRequest) => Promise<st
   return { items: shown, next: { n: page.limit, last: shown[shown.length - 1] as string } };
 }
 
+/** A tags/list answer: the JSON document and, when more tags follow, where the next page starts. */
+export interface TagsPage {
+  document: Buffer;
+  next?: { n: number; last: string };
+}
+
+interface CachedTags {
+  tags: string[];
+  /** The unpaged document, built on first use. */
+  whole?: Buffer;
+}
+
 export function createListing(ctx: RegistryContext) {
   const { metadata } = ctx;
+  const tagCache = new Lru<string, CachedTags>(1024);
+  // Any change bumps the generation; a list read before a change is never cached after it.
+  let generation = 0;
+  metadata.onChange((repository) => {
+    generation += 1;
+    tagCache.delete(repository);
+  });
+
+  async function allTags(repository: string): Promise<CachedTags> {
+    const cached = tagCache.get(repository);
+    if (cached) return cached;
+    const readAt = generation;
+    const tags = await metadata.listTags(repository, {});
+    if (!tags) throw new OciError('NAME_UNKNOWN', 'repository name not known to registry', { detail: { name: repository } });
+    const entry = { tags };
+    if (generation === readAt) tagCache.set(repository, entry);
+    return entry;
+  }
+
+  const document = (name: string, tags: string[]): Buffer => Buffer.from(JSON.stringify({ name, tags }));
+
   return {
-    async tags(repository: string, page: PageRequest): Promise<Page> {
+    /** Tags in lexical order, paged by `n` and `last`, served from memory between changes. */
+    async tags(repository: string, page: PageRequest): Promise<TagsPage> {
       checkName(repository);
-      const result = await paged(page, (p) => metadata.listTags(repository, p));
-      if (!result) throw new OciError('NAME_UNKNOWN', 'repository name not known to registry', { detail: { name: repository } });
-      return result;
+      const entry = await allTags(repository);
+      if (page.limit === undefined && page.after === undefined) {
+        entry.whole ??= document(repository, entry.tags);
+        return { document: entry.whole };
+      }
+      const start = page.after === undefined ? 0 : firstAfter(entry.tags, page.after);
+      const end = page.limit === undefined ? entry.tags.length : Math.min(entry.tags.length, start + page.limit);
+      const shown = entry.tags.slice(start, end);
+      const last = shown[shown.length - 1];
+      const more = end < entry.tags.length && page.limit !== undefined && page.limit > 0 && last !== undefined;
+      return { document: document(repository, shown), ...(more ? { next: { n: page.limit as number, last } } : {}) };
     },
 
     async catalog(page: PageRequest): Promise<Page> {

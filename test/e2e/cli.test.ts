@@ -75,3 +75,12 @@ t.test('a bad setting stops the start with the field named', async (t) => {
   t.equal(help.status, 0);
   t.match(help.stdout, /Usage: chartroom/);
 });
+
+t.test('a SIGTERM right after the ready line still shuts down cleanly', async (t) => {
+  const data = join(tempDataDir(t), 'race-data');
+  for (let round = 0; round < 5; round++) {
+    const server = await startCli(['serve', '--host', '127.0.0.1', '--port', '0', '--data', data]);
+    server.kill('SIGTERM');
+    t.equal(await server.exit, 0, `round ${round}`);
+  }
+});

@@ -111,3 +111,18 @@ t.test('referrers: manifests whose subject is the digest, filtered by artifactTy
   const after = await app.inject({ method: 'GET', url: `/v2/team/app/referrers/${subject.digest}` });
   t.same(JSON.parse(after.body).manifests.map((m: { digest: string }) => m.digest), [sha256(sbom)], 'a deleted referrer is gone');
 });
+
+t.test('the tag list follows pushes and deletes at once', async (t) => {
+  const { app } = await buildTestApp(t);
+  const image = await pushImage(app, 'team/app', 'a');
+  const list = async (query = ''): Promise<string[]> =>
+    JSON.parse((await app.inject({ method: 'GET', url: `/v2/team/app/tags/list${query}` })).body).tags;
+  t.same(await list(), ['a']);
+  await putManifest(app, 'team/app', 'b', image.manifest);
+  t.same(await list(), ['a', 'b'], 'a new tag shows up');
+  t.same(await list('?n=1&last=a'), ['b']);
+  await app.inject({ method: 'DELETE', url: '/v2/team/app/manifests/a' });
+  t.same(await list(), ['b'], 'a deleted tag goes');
+  await app.inject({ method: 'DELETE', url: `/v2/team/app/manifests/${image.digest}` });
+  t.same(await list(), [], 'deleting the manifest drops its tags');
+});

@@ -1,5 +1,4 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Page } from '../../registry/listing.js';
 import type { Body } from '../../registry/uploads.js';
 
 /** One query parameter as a string; repeated parameters count by their first value. */
@@ -27,7 +26,7 @@ export function requestBody(request: FastifyRequest): Body {
 }
 
 /** RFC 5988 `Link` to the next page, relative like every Location we send. */
-export function linkNext(reply: FastifyReply, path: string, page: Page): void {
+export function linkNext(reply: FastifyReply, path: string, page: { next?: { n: number; last: string } }): void {
   if (!page.next) return;
   const query = new URLSearchParams({ n: String(page.next.n), last: page.next.last });
   reply.header('link', `<${path}?${query.toString()}>; rel="next"`);

@@ -8,7 +8,7 @@ export const tagsResource: V2ResourceFactory = ({ listing }) => ({
     async GET(request, reply, [name = '']) {
       const page = await listing.tags(name, parsePage(queryParam(request, 'n'), queryParam(request, 'last')));
       linkNext(reply, `/v2/${name}/tags/list`, page);
-      return reply.code(200).send({ name, tags: page.items });
+      return reply.code(200).type('application/json').send(page.document);
     },
   },
 });
