@@ -16,6 +16,16 @@ export interface Config {
     /** Largest single blob accepted; 0 means no limit beyond free disk space. */
     maxBlobBytes: number;
   };
+  charts: {
+    /** Check pushed charts: name = last path segment of the repository, version = tag. */
+    validate: boolean;
+    /** Allow a chart version to be pushed again with different content. */
+    allowOverwrite: boolean;
+    /** Decompressed size at which a chart archive is refused (zip bombs). */
+    maxUnpackedBytes: number;
+    /** Largest Chart.yaml, README, values.yaml or values.schema.json accepted. */
+    maxFileBytes: number;
+  };
   uploads: {
     /** An upload session untouched for this long is removed. */
     staleAfterSeconds: number;
@@ -27,7 +37,7 @@ export interface Config {
 export const configSchema: JSONSchemaType<Config> = {
   type: 'object',
   additionalProperties: false,
-  required: ['host', 'port', 'data', 'logLevel', 'limits', 'uploads'],
+  required: ['host', 'port', 'data', 'logLevel', 'limits', 'charts', 'uploads'],
   properties: {
     host: { type: 'string', minLength: 1, default: '127.0.0.1' },
     port: { type: 'integer', minimum: 0, maximum: 65535, default: 5000 },
@@ -45,6 +55,18 @@ export const configSchema: JSONSchemaType<Config> = {
       properties: {
         maxManifestBytes: { type: 'integer', minimum: 1024, maximum: 64 * 1024 * 1024, default: 4 * 1024 * 1024 },
         maxBlobBytes: { type: 'integer', minimum: 0, default: 0 },
+      },
+    },
+    charts: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['validate', 'allowOverwrite', 'maxUnpackedBytes', 'maxFileBytes'],
+      default: {} as Config['charts'],
+      properties: {
+        validate: { type: 'boolean', default: true },
+        allowOverwrite: { type: 'boolean', default: false },
+        maxUnpackedBytes: { type: 'integer', minimum: 1024, default: 256 * 1024 * 1024 },
+        maxFileBytes: { type: 'integer', minimum: 1024, default: 1024 * 1024 },
       },
     },
     uploads: {
@@ -69,4 +91,6 @@ export const envVariables: Record<string, string> = {
   CHARTROOM_MAX_MANIFEST_BYTES: 'limits.maxManifestBytes',
   CHARTROOM_MAX_BLOB_BYTES: 'limits.maxBlobBytes',
   CHARTROOM_UPLOAD_STALE_SECONDS: 'uploads.staleAfterSeconds',
+  CHARTROOM_CHARTS_VALIDATE: 'charts.validate',
+  CHARTROOM_CHARTS_ALLOW_OVERWRITE: 'charts.allowOverwrite',
 };

@@ -1,3 +1,5 @@
+import type { ChartMetadata } from '../charts/chart-yaml.js';
+
 /**
  * Everything Chartroom knows besides blob bytes. Each method is one transaction; methods return
  * promises so that a networked database can implement the same interface later.
@@ -34,6 +36,15 @@ export interface Metadata {
   listTags(repository: string, page: PageRequest): Promise<string[] | undefined>;
   listReferrers(repository: string, subject: string, artifactType?: string): Promise<Descriptor[]>;
 
+  /** The chart a manifest carries, if it is one. */
+  chartOfManifest(repository: string, digest: string): Promise<ChartRecord | undefined>;
+  /** Visible chart versions of a namespace (or of one chart in it), without README and values. */
+  listChartVersions(namespace: string, name?: string): Promise<ChartVersion[]>;
+  /** One visible chart version, with README and values. */
+  getChartVersion(namespace: string, name: string, version: string): Promise<ChartVersion | undefined>;
+  /** Namespaces that hold visible charts, with how many charts each. */
+  listChartNamespaces(): Promise<{ namespace: string; charts: number }[]>;
+
   /** Calls `listener` after each committed change to a repository's manifests or tags (for caches). */
   onChange(listener: (repository: string) => void): void;
 
@@ -64,6 +75,10 @@ export interface ManifestRef {
 
 export interface NewManifest {
   repository: string;
+  /** Chart metadata, stored in the same transaction as the manifest. */
+  chart?: ChartRecord | undefined;
+  /** Refuse to move a tag that names the version of the chart it points at. */
+  chartVersionsImmutable?: boolean;
   digest: string;
   mediaType: string;
   artifactType: string | undefined;
@@ -75,7 +90,32 @@ export interface NewManifest {
   createdAt: number;
 }
 
-export type PutManifestResult = { ok: true } | { ok: false; missing: ManifestRef[] };
+export type PutManifestResult =
+  | { ok: true }
+  | { ok: false; reason: 'missing'; missing: ManifestRef[] }
+  | { ok: false; reason: 'immutable'; existing: string };
+
+/** What Chartroom keeps of a chart; `metadata` is Chart.yaml's known fields. */
+export interface ChartRecord {
+  namespace: string;
+  name: string;
+  version: string;
+  versionTag: string;
+  metadata: ChartMetadata;
+  chartDigest: string;
+  chartSize: number;
+  provDigest: string | undefined;
+  readme: string | undefined;
+  values: string | undefined;
+  valuesSchema: string | undefined;
+  createdAt: number;
+}
+
+/** A visible chart version: its record plus where it lives. */
+export interface ChartVersion extends ChartRecord {
+  repository: string;
+  manifestDigest: string;
+}
 
 export interface StoredManifest {
   digest: string;

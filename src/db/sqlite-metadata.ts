@@ -1,5 +1,8 @@
 import { openDatabase } from './database.js';
+import type { ChartMetadata } from '../charts/chart-yaml.js';
 import type {
+  ChartRecord,
+  ChartVersion,
   Descriptor,
   ManifestRef,
   ManifestReference,
@@ -27,6 +30,23 @@ interface ManifestRow {
   content: Buffer;
 }
 
+interface ChartRow {
+  namespace: string;
+  name: string;
+  version: string;
+  version_tag: string;
+  metadata: string;
+  chart_digest: string;
+  chart_size: number;
+  prov_digest: string | null;
+  readme: string | null;
+  values_yaml: string | null;
+  values_schema: string | null;
+  created_at: number;
+  repository?: string;
+  manifest_digest?: string;
+}
+
 interface ReferrerRow {
   media_type: string;
   digest: string;
@@ -34,6 +54,10 @@ interface ReferrerRow {
   artifact_type: string | null;
   annotations: string | null;
 }
+
+// Listing columns: everything but README and values, which only a single version's page shows.
+const visibleChartColumns = `c.namespace, c.name, c.version, c.version_tag, c.metadata, c.chart_digest, c.chart_size, c.prov_digest,
+  NULL AS readme, NULL AS values_yaml, NULL AS values_schema, c.created_at, r.name AS repository, m.digest AS manifest_digest`;
 
 // SQLite's LIMIT -1 means "no limit".
 const noLimit = -1;
@@ -101,6 +125,42 @@ export function createSqliteMetadata(file: string): Metadata {
     listTags: db.prepare<[number, string, number], { name: string }>(
       'SELECT name FROM tags WHERE repo_id = ? AND name > ? ORDER BY name LIMIT ?',
     ),
+    insertChart: db.prepare<
+      [number, number, string, string, string, string, string | null, string | null, number, string, string, number, string | null, string | null, string | null, string | null, number]
+    >(
+      `INSERT OR IGNORE INTO charts (manifest_id, repo_id, namespace, name, version, version_tag, app_version, description, deprecated,
+         metadata, chart_digest, chart_size, prov_digest, readme, values_yaml, values_schema, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    // The manifest a chart-version tag points at now, when it carries that very version.
+    taggedChartVersion: db.prepare<[number, string], { digest: string }>(
+      `SELECT m.digest FROM tags t JOIN manifests m ON m.id = t.manifest_id JOIN charts c ON c.manifest_id = m.id
+       WHERE t.repo_id = ? AND t.name = ? AND c.version_tag = t.name`,
+    ),
+    chartOfManifest: db.prepare<[string, string], ChartRow>(
+      `SELECT c.* FROM charts c JOIN manifests m ON m.id = c.manifest_id JOIN repositories r ON r.id = m.repo_id
+       WHERE r.name = ? AND m.digest = ?`,
+    ),
+    chartVersions: db.prepare<[string], ChartRow>(
+      `SELECT ${visibleChartColumns} FROM charts c JOIN tags t ON t.manifest_id = c.manifest_id AND t.name = c.version_tag
+       JOIN manifests m ON m.id = c.manifest_id JOIN repositories r ON r.id = c.repo_id
+       WHERE c.namespace = ? ORDER BY c.name`,
+    ),
+    chartVersionsOf: db.prepare<[string, string], ChartRow>(
+      `SELECT ${visibleChartColumns} FROM charts c JOIN tags t ON t.manifest_id = c.manifest_id AND t.name = c.version_tag
+       JOIN manifests m ON m.id = c.manifest_id JOIN repositories r ON r.id = c.repo_id
+       WHERE c.namespace = ? AND c.name = ?`,
+    ),
+    chartVersion: db.prepare<[string, string, string], ChartRow>(
+      `SELECT c.*, r.name AS repository, m.digest AS manifest_digest FROM charts c
+       JOIN tags t ON t.manifest_id = c.manifest_id AND t.name = c.version_tag
+       JOIN manifests m ON m.id = c.manifest_id JOIN repositories r ON r.id = c.repo_id
+       WHERE c.namespace = ? AND c.name = ? AND c.version = ?`,
+    ),
+    chartNamespaces: db.prepare<[], { namespace: string; charts: number }>(
+      `SELECT c.namespace, COUNT(DISTINCT c.name) AS charts FROM charts c
+       JOIN tags t ON t.manifest_id = c.manifest_id AND t.name = c.version_tag GROUP BY c.namespace ORDER BY c.namespace`,
+    ),
     referrers: db.prepare<[string, string], ReferrerRow>(
       `SELECT m.media_type, m.digest, m.size, m.artifact_type, m.annotations FROM manifests m
        JOIN repositories r ON r.id = m.repo_id WHERE r.name = ? AND m.subject = ? ORDER BY m.id`,
@@ -141,7 +201,11 @@ export function createSqliteMetadata(file: string): Metadata {
     const missing = m.refs.filter((ref) =>
       ref.kind === 'blob' ? !q.hasBlobLink.get(repoId, ref.digest) : !q.manifestId.get(repoId, ref.digest),
     );
-    if (missing.length > 0) return { ok: false, missing };
+    if (missing.length > 0) return { ok: false, reason: 'missing', missing };
+    if (m.tag !== undefined && m.chartVersionsImmutable) {
+      const current = q.taggedChartVersion.get(repoId, m.tag);
+      if (current && current.digest !== m.digest) return { ok: false, reason: 'immutable', existing: current.digest };
+    }
     let manifestId = q.manifestId.get(repoId, m.digest)?.id;
     if (manifestId === undefined) {
       const annotations = m.annotations ? JSON.stringify(m.annotations) : null;
@@ -151,9 +215,18 @@ export function createSqliteMetadata(file: string): Metadata {
       manifestId = Number(inserted.lastInsertRowid);
       for (const ref of m.refs) q.insertRef.run(manifestId, ref.kind, ref.digest);
     }
+    if (m.chart) insertChart(manifestId, repoId, m.chart);
     if (m.tag !== undefined) q.upsertTag.run(repoId, m.tag, manifestId, m.createdAt);
     return { ok: true };
   });
+
+  function insertChart(manifestId: number, repoId: number, c: ChartRecord): void {
+    q.insertChart.run(
+      manifestId, repoId, c.namespace, c.name, c.version, c.versionTag, c.metadata.appVersion ?? null, c.metadata.description ?? null,
+      c.metadata.deprecated ? 1 : 0, JSON.stringify(c.metadata), c.chartDigest, c.chartSize, c.provDigest ?? null, c.readme ?? null,
+      c.values ?? null, c.valuesSchema ?? null, c.createdAt,
+    );
+  }
 
   const listTags = db.transaction((repository: string, page: PageRequest): string[] | undefined => {
     const repo = q.repoId.get(repository);
@@ -234,6 +307,22 @@ export function createSqliteMetadata(file: string): Metadata {
         .map(toDescriptor);
     },
 
+    async chartOfManifest(repository, digest) {
+      const row = q.chartOfManifest.get(repository, digest);
+      return row && toChartRecord(row);
+    },
+    async listChartVersions(namespace, name) {
+      const rows = name === undefined ? q.chartVersions.all(namespace) : q.chartVersionsOf.all(namespace, name);
+      return rows.map(toChartVersion);
+    },
+    async getChartVersion(namespace, name, version) {
+      const row = q.chartVersion.get(namespace, name, version);
+      return row && toChartVersion(row);
+    },
+    async listChartNamespaces() {
+      return q.chartNamespaces.all();
+    },
+
     onChange(listener) {
       listeners.push(listener);
     },
@@ -250,6 +339,27 @@ function toUpload(row: UploadRow): UploadRecord {
 
 function toManifest(row: ManifestRow): StoredManifest {
   return { digest: row.digest, mediaType: row.media_type, size: row.size, content: row.content };
+}
+
+function toChartRecord(row: ChartRow): ChartRecord {
+  return {
+    namespace: row.namespace,
+    name: row.name,
+    version: row.version,
+    versionTag: row.version_tag,
+    metadata: JSON.parse(row.metadata) as ChartMetadata,
+    chartDigest: row.chart_digest,
+    chartSize: row.chart_size,
+    provDigest: row.prov_digest ?? undefined,
+    readme: row.readme ?? undefined,
+    values: row.values_yaml ?? undefined,
+    valuesSchema: row.values_schema ?? undefined,
+    createdAt: row.created_at,
+  };
+}
+
+function toChartVersion(row: ChartRow): ChartVersion {
+  return { ...toChartRecord(row), repository: row.repository as string, manifestDigest: row.manifest_digest as string };
 }
 
 function toDescriptor(row: ReferrerRow): Descriptor {

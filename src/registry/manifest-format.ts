@@ -23,6 +23,9 @@ export interface ManifestFacts {
   subject: string | undefined;
   annotations: Record<string, string> | undefined;
   refs: ManifestRef[];
+  /** An image manifest's config and layers (what chart ingestion looks at). */
+  config?: Descriptor;
+  layers?: Descriptor[];
 }
 
 type Json = Record<string, unknown>;
@@ -79,6 +82,8 @@ export function parseManifest(content: Buffer, contentType: string | undefined):
       subject: subjectDescriptor?.digest,
       annotations,
       refs: dedupe(refs),
+      config,
+      layers,
     };
   }
 
@@ -93,7 +98,7 @@ export function parseManifest(content: Buffer, contentType: string | undefined):
   };
 }
 
-interface Descriptor {
+export interface Descriptor {
   mediaType: string;
   digest: string;
   size: number;

@@ -4,6 +4,7 @@ import { OciError } from '../errors.js';
 import type { StoredManifest } from '../db/metadata.js';
 import type { RegistryContext } from './context.js';
 import { checkDigest, checkName, isValidTag, looksLikeDigest, parseReference, truncate, type Reference } from './grammar.js';
+import { createChartIngest, isChartManifest } from './chart-ingest.js';
 import { parseManifest } from './manifest-format.js';
 
 export interface PushedManifest {
@@ -20,6 +21,7 @@ export interface ManifestBody {
 export function createManifests(ctx: RegistryContext) {
   const { metadata, config } = ctx;
   const limit = config.limits.maxManifestBytes;
+  const charts = createChartIngest(ctx);
 
   /** Reading or deleting by a malformed tag finds nothing (a 404, as the conformance suite expects); pushing to one is a 400. */
   function lookup(repository: string, referenceParam: string): Reference | undefined {
@@ -57,15 +59,29 @@ export function createManifests(ctx: RegistryContext) {
       }
 
       const facts = parseManifest(content, body.contentType);
+      const tag = 'tag' in reference ? reference.tag : undefined;
+      const chart = isChartManifest(facts) ? await charts.ingest(repository, digest, facts, tag) : undefined;
       const result = await metadata.putManifest({
         repository,
         digest,
-        ...facts,
+        mediaType: facts.mediaType,
+        artifactType: facts.artifactType,
+        subject: facts.subject,
+        annotations: facts.annotations,
+        refs: facts.refs,
         content,
-        tag: 'tag' in reference ? reference.tag : undefined,
+        tag,
+        chart,
+        chartVersionsImmutable: !config.charts.allowOverwrite,
         createdAt: ctx.now(),
       });
-      if (!result.ok) {
+      if (!result.ok && result.reason === 'immutable') {
+        throw new OciError('DENIED', `${repository}:${tag} is a chart version and already holds other content; chart versions are immutable`, {
+          status: 409,
+          detail: { existing: result.existing },
+        });
+      }
+      if (!result.ok && result.reason === 'missing') {
         throw new OciError('MANIFEST_BLOB_UNKNOWN', 'manifest references content unknown to this repository', {
           detail: result.missing,
         });

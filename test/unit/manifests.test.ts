@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import t from 'tap';
 import { describe, errorCode, mediaTypes, pushBlob, pushImage, putManifest, sha256 } from '../helpers/oci.js';
+import { chartTgz } from '../helpers/charts.js';
 import { buildTestApp } from '../helpers/server.js';
 
 t.test('PUT by tag, then GET and HEAD by tag and by digest, byte for byte', async (t) => {
@@ -33,7 +34,7 @@ t.test('the PUT reply names the manifest by digest', async (t) => {
 t.test('Helm-style manifest: no mediaType in the body, type from Content-Type', async (t) => {
   const { app } = await buildTestApp(t);
   const config = Buffer.from('{"name":"app","version":"1.0.0"}');
-  const chart = randomBytes(300);
+  const chart = chartTgz({ name: 'app', version: '1.0.0' });
   await pushBlob(app, 'team/app', config);
   await pushBlob(app, 'team/app', chart);
   const body = JSON.stringify({
