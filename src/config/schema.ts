@@ -25,6 +25,8 @@ export interface Config {
     maxUnpackedBytes: number;
     /** Largest Chart.yaml, README, values.yaml or values.schema.json accepted. */
     maxFileBytes: number;
+    /** What `index.yaml` holds: YAML, or JSON (Helm >= 3.13 reads it, much faster on big indexes). */
+    indexFormat: 'yaml' | 'json';
   };
   uploads: {
     /** An upload session untouched for this long is removed. */
@@ -60,13 +62,14 @@ export const configSchema: JSONSchemaType<Config> = {
     charts: {
       type: 'object',
       additionalProperties: false,
-      required: ['validate', 'allowOverwrite', 'maxUnpackedBytes', 'maxFileBytes'],
+      required: ['validate', 'allowOverwrite', 'maxUnpackedBytes', 'maxFileBytes', 'indexFormat'],
       default: {} as Config['charts'],
       properties: {
         validate: { type: 'boolean', default: true },
         allowOverwrite: { type: 'boolean', default: false },
         maxUnpackedBytes: { type: 'integer', minimum: 1024, default: 256 * 1024 * 1024 },
         maxFileBytes: { type: 'integer', minimum: 1024, default: 1024 * 1024 },
+        indexFormat: { type: 'string', enum: ['yaml', 'json'], default: 'yaml' },
       },
     },
     uploads: {

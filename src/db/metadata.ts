@@ -40,6 +40,8 @@ export interface Metadata {
   chartOfManifest(repository: string, digest: string): Promise<ChartRecord | undefined>;
   /** Visible chart versions of a namespace (or of one chart in it), without README and values. */
   listChartVersions(namespace: string, name?: string): Promise<ChartVersion[]>;
+  /** Visible chart versions held by one repository, without README and values. */
+  listRepositoryCharts(repository: string): Promise<ChartVersion[]>;
   /** One visible chart version, with README and values. */
   getChartVersion(namespace: string, name: string, version: string): Promise<ChartVersion | undefined>;
   /** Namespaces that hold visible charts, with how many charts each. */

@@ -151,6 +151,11 @@ export function createSqliteMetadata(file: string): Metadata {
        JOIN manifests m ON m.id = c.manifest_id JOIN repositories r ON r.id = c.repo_id
        WHERE c.namespace = ? AND c.name = ?`,
     ),
+    repositoryCharts: db.prepare<[string], ChartRow>(
+      `SELECT ${visibleChartColumns} FROM charts c JOIN tags t ON t.manifest_id = c.manifest_id AND t.name = c.version_tag
+       JOIN manifests m ON m.id = c.manifest_id JOIN repositories r ON r.id = c.repo_id
+       WHERE r.name = ?`,
+    ),
     chartVersion: db.prepare<[string, string, string], ChartRow>(
       `SELECT c.*, r.name AS repository, m.digest AS manifest_digest FROM charts c
        JOIN tags t ON t.manifest_id = c.manifest_id AND t.name = c.version_tag
@@ -314,6 +319,9 @@ export function createSqliteMetadata(file: string): Metadata {
     async listChartVersions(namespace, name) {
       const rows = name === undefined ? q.chartVersions.all(namespace) : q.chartVersionsOf.all(namespace, name);
       return rows.map(toChartVersion);
+    },
+    async listRepositoryCharts(repository) {
+      return q.repositoryCharts.all(repository).map(toChartVersion);
     },
     async getChartVersion(namespace, name, version) {
       const row = q.chartVersion.get(namespace, name, version);

@@ -1,4 +1,5 @@
 import { createBlobs } from './blobs.js';
+import { createChartRepository } from './chart-repository.js';
 import type { RegistryContext } from './context.js';
 import { createListing } from './listing.js';
 import { createManifests } from './manifests.js';
@@ -13,6 +14,7 @@ export function createRegistry(ctx: RegistryContext) {
     blobs: createBlobs(ctx),
     manifests: createManifests(ctx),
     listing: createListing(ctx),
+    chartRepository: createChartRepository(ctx),
   };
 }
 

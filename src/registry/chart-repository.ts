@@ -1,0 +1,56 @@
+import type { Readable } from 'node:stream';
+import semver from 'semver';
+import type { ChartVersion } from '../db/metadata.js';
+import { OciError } from '../errors.js';
+import { createChartIndex, type IndexDocument, type IndexFormat } from './chart-index.js';
+import type { RegistryContext } from './context.js';
+import { isValidName, truncate } from './grammar.js';
+
+export interface ChartDownload {
+  body: Readable;
+  size: number;
+  digest: string;
+  kind: 'chart' | 'provenance';
+}
+
+function checkNamespace(namespace: string): string {
+  if (namespace !== '' && !isValidName(namespace)) throw new OciError('NAME_INVALID', `invalid namespace: ${truncate(namespace)}`);
+  return namespace;
+}
+
+/** The classic chart repository view of the store: indexes and chart downloads per namespace. */
+export function createChartRepository(ctx: RegistryContext) {
+  const { metadata, blobs } = ctx;
+  const index = createChartIndex(ctx);
+
+  /** `app-1.2.3-rc.1.tgz`: names and versions both hold dashes, so try each split whose right side is semver. */
+  async function versionForFile(namespace: string, base: string): Promise<ChartVersion | undefined> {
+    for (let dash = base.indexOf('-'); dash > 0; dash = base.indexOf('-', dash + 1)) {
+      const version = base.slice(dash + 1);
+      if (!semver.valid(version)) continue;
+      const found = await metadata.getChartVersion(namespace, base.slice(0, dash), version);
+      if (found) return found;
+    }
+    return undefined;
+  }
+
+  return {
+    async index(namespace: string, format: IndexFormat): Promise<IndexDocument> {
+      return index.document(checkNamespace(namespace), format);
+    },
+
+    async download(namespace: string, file: string): Promise<ChartDownload> {
+      checkNamespace(namespace);
+      const match = /^(.+)\.tgz(\.prov)?$/.exec(file);
+      const version = match ? await versionForFile(namespace, match[1] as string) : undefined;
+      const kind = match?.[2] ? 'provenance' : 'chart';
+      const digest = kind === 'chart' ? version?.chartDigest : version?.provDigest;
+      if (!version || !digest) throw new OciError('NOT_FOUND', `no chart file ${truncate(file)} in this repository`);
+      const stat = await blobs.stat(digest);
+      if (!stat) throw new OciError('BLOB_UNKNOWN', 'chart content is missing', { detail: { digest } });
+      return { body: await blobs.open(digest, stat.size > 0 ? { start: 0, end: stat.size - 1 } : undefined), size: stat.size, digest, kind };
+    },
+  };
+}
+
+export type ChartRepository = ReturnType<typeof createChartRepository>;

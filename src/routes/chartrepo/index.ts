@@ -1,0 +1,72 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Registry } from '../../registry/index.js';
+import { OciError } from '../../errors.js';
+import type { IndexFormat } from '../../registry/chart-index.js';
+
+export interface ChartRepoOptions {
+  registry: Registry;
+  /** Serve JSON at index.yaml (Helm >= 3.13 reads it, and much faster on big indexes). */
+  jsonAtIndexYaml: boolean;
+}
+
+function decodePath(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new OciError('BAD_REQUEST', 'malformed percent-encoding in the path');
+  }
+}
+
+function acceptsGzip(request: FastifyRequest): boolean {
+  return /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''));
+}
+
+/**
+ * Classic Helm repositories: `/chartrepo/<namespace>/index.yaml`, `index.json` and
+ * `charts/<name>-<version>.tgz[.prov]` for the charts pushed to `oci://HOST/<namespace>/<name>`;
+ * `/chartrepo/index.yaml` for charts at the top level.
+ */
+export async function chartRepoRoutes(app: FastifyInstance, options: ChartRepoOptions): Promise<void> {
+  const { chartRepository } = options.registry;
+
+  async function sendIndex(request: FastifyRequest, reply: FastifyReply, namespace: string, file: string): Promise<FastifyReply> {
+    const format: IndexFormat = file === 'index.json' || options.jsonAtIndexYaml ? 'json' : 'yaml';
+    const document = await chartRepository.index(namespace, format);
+    reply.headers({
+      'content-type': format === 'json' ? 'application/json' : 'application/x-yaml',
+      etag: document.etag,
+      'cache-control': 'no-cache',
+      vary: 'Accept-Encoding',
+    });
+    if (request.headers['if-none-match'] === document.etag) return reply.code(304).send();
+    if (acceptsGzip(request)) {
+      const zipped = await document.gzipped();
+      return reply.header('content-encoding', 'gzip').header('content-length', zipped.length).send(zipped);
+    }
+    return reply.header('content-length', document.body.length).send(document.body);
+  }
+
+  app.route({
+    method: ['GET', 'HEAD'],
+    url: '/chartrepo/*',
+    handler: async (request, reply) => {
+      const path = decodePath((request.params as { '*': string })['*']);
+      const indexMatch = /^(?:(.+)\/)?(index\.yaml|index\.json)$/.exec(path);
+      if (indexMatch) return sendIndex(request, reply, indexMatch[1] ?? '', indexMatch[2] as string);
+      const fileMatch = /^(?:(.+)\/)?charts\/([^/]+)$/.exec(path);
+      if (!fileMatch) throw new OciError('NOT_FOUND', 'not a chart repository path');
+      const download = await chartRepository.download(fileMatch[1] ?? '', fileMatch[2] as string);
+      reply.headers({
+        'content-type': download.kind === 'chart' ? 'application/gzip' : 'application/pgp-signature',
+        'content-length': download.size,
+        etag: `"${download.digest}"`,
+        'cache-control': 'max-age=31536000, immutable',
+      });
+      if (request.headers['if-none-match'] === `"${download.digest}"`) {
+        download.body.destroy();
+        return reply.code(304).send();
+      }
+      return reply.send(download.body);
+    },
+  });
+}
