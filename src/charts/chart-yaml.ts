@@ -45,6 +45,7 @@ const optionalText = { ...shortText, nullable: true } as const;
 
 const schema: JSONSchemaType<ChartMetadata> = {
   type: 'object',
+  additionalProperties: false,
   required: ['apiVersion', 'name', 'version'],
   properties: {
     apiVersion: { type: 'string', enum: ['v1', 'v2'] },
@@ -65,6 +66,7 @@ const schema: JSONSchemaType<ChartMetadata> = {
       nullable: true,
       items: {
         type: 'object',
+        additionalProperties: false,
         required: ['name'],
         properties: { name: shortText, email: optionalText, url: optionalText },
       },
@@ -75,6 +77,7 @@ const schema: JSONSchemaType<ChartMetadata> = {
       nullable: true,
       items: {
         type: 'object',
+        additionalProperties: false,
         required: ['name'],
         properties: {
           name: shortText,
@@ -93,8 +96,8 @@ const schema: JSONSchemaType<ChartMetadata> = {
   },
 };
 
-// removeAdditional keeps only the fields Helm knows.
-const validate = new Ajv({ allErrors: false, removeAdditional: 'all', useDefaults: false }).compile(schema);
+// Unknown fields are dropped where the schema closes an object; maps (annotations) stay open.
+const validate = new Ajv({ allErrors: false, removeAdditional: true, useDefaults: false }).compile(schema);
 
 /** Numbers where Helm expects strings (`appVersion: 1.0`) keep the text the author wrote. */
 function stringifyScalars(doc: Record<string, unknown>, source: string): void {

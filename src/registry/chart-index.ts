@@ -23,7 +23,8 @@ export function chartFileName(name: string, version: string): string {
   return `${name}-${version}.tgz`;
 }
 
-function toEntry(version: ChartVersion): IndexEntry {
+/** A chart version as index.yaml (and ChartMuseum's API) show it. */
+export function toEntry(version: ChartVersion): IndexEntry {
   const [algorithm, hex] = version.chartDigest.split(':');
   return {
     ...version.metadata,

@@ -1,17 +1,10 @@
 import { ChartError, readChartArchive } from '../charts/archive.js';
 import { parseChartYaml, versionTag } from '../charts/chart-yaml.js';
+import { helmMediaTypes } from '../charts/oci-layout.js';
 import type { ChartRecord } from '../db/metadata.js';
 import { OciError } from '../errors.js';
 import type { RegistryContext } from './context.js';
 import type { Descriptor, ManifestFacts } from './manifest-format.js';
-
-export const helmMediaTypes = {
-  config: 'application/vnd.cncf.helm.config.v1+json',
-  chart: 'application/vnd.cncf.helm.chart.content.v1.tar+gzip',
-  /** What Helm wrote before the chart media type was registered; Helm 4 still pulls it. */
-  legacyChart: 'application/tar+gzip',
-  provenance: 'application/vnd.cncf.helm.chart.provenance.v1.prov',
-} as const;
 
 export function isChartManifest(facts: ManifestFacts): boolean {
   return facts.config?.mediaType === helmMediaTypes.config;

@@ -1,5 +1,6 @@
 import { createBlobs } from './blobs.js';
 import { createChartRepository } from './chart-repository.js';
+import { createChartUploads } from './chart-upload.js';
 import type { RegistryContext } from './context.js';
 import { createListing } from './listing.js';
 import { createManifests } from './manifests.js';
@@ -9,12 +10,14 @@ export type { RegistryContext } from './context.js';
 
 /** The registry's rules, one service per resource, over the given stores. */
 export function createRegistry(ctx: RegistryContext) {
+  const manifests = createManifests(ctx);
   return {
     uploads: createUploads(ctx),
     blobs: createBlobs(ctx),
-    manifests: createManifests(ctx),
+    manifests,
     listing: createListing(ctx),
     chartRepository: createChartRepository(ctx),
+    chartUploads: createChartUploads(ctx, manifests),
   };
 }
 

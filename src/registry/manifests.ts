@@ -44,7 +44,8 @@ export function createManifests(ctx: RegistryContext) {
   return {
     get: find,
 
-    async put(repository: string, referenceParam: string, body: ManifestBody): Promise<PushedManifest> {
+    /** `replaceChartVersion` lets this push move a chart-version tag (adding provenance to the same chart). */
+    async put(repository: string, referenceParam: string, body: ManifestBody, replaceChartVersion = false): Promise<PushedManifest> {
       checkName(repository);
       const reference = parseReference(referenceParam);
       if (body.length !== undefined && body.length > limit) throw tooLarge(limit);
@@ -72,7 +73,7 @@ export function createManifests(ctx: RegistryContext) {
         content,
         tag,
         chart,
-        chartVersionsImmutable: !config.charts.allowOverwrite,
+        chartVersionsImmutable: !config.charts.allowOverwrite && !replaceChartVersion,
         createdAt: ctx.now(),
       });
       if (!result.ok && result.reason === 'immutable') {

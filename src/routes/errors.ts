@@ -1,12 +1,20 @@
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { OciError } from '../errors.js';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** ChartMuseum's API answers errors as `{"error": "…"}`; everything else in the OCI shape. */
+    errorFormat?: 'oci' | 'chartmuseum';
+  }
+}
+
 /** The one place that writes error bodies: registry errors as they are, framework errors as 4xx, the rest as a logged 500. */
 export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | OciError | Error, request, reply) => {
     const error = toOciError(err, request);
     if (error.status >= 500) request.log.error({ err }, 'request failed');
-    void reply.code(error.status).headers(error.headers).type('application/json').send(error.toBody());
+    const body = request.routeOptions.config.errorFormat === 'chartmuseum' ? { error: error.message } : error.toBody();
+    void reply.code(error.status).headers(error.headers).type('application/json').send(body);
   });
 }
 

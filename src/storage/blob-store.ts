@@ -18,6 +18,8 @@ export interface BlobStore {
    * the upload is left as it was before the call. `maxSize` bounds the upload's total size.
    */
   append(id: string, body: Readable, offset: number, maxSize?: number): Promise<number>;
+  /** The sha256 digest and size of what an upload holds so far. */
+  uploadDigest(id: string): Promise<{ digest: string; size: number }>;
   /** Verifies the digest, then makes the upload the blob, atomically and durably. */
   commit(id: string, digest: string): Promise<{ size: number }>;
   abort(id: string): Promise<void>;

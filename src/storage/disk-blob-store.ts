@@ -152,6 +152,10 @@ export async function createDiskBlobStore(root: string): Promise<BlobStore> {
     },
     append,
     commit,
+    async uploadDigest(id) {
+      const size = running.get(id)?.size ?? (await fileSize(uploadPath(id))) ?? 0;
+      return { digest: `sha256:${(await hashAt(id, size)).hash.copy().digest('hex')}`, size };
+    },
     async abort(id) {
       running.delete(id);
       await rm(uploadPath(id), { force: true });

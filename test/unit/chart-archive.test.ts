@@ -52,6 +52,11 @@ t.test('broken archives are refused with a message that says why', async (t) => 
 t.test('Chart.yaml rules', async (t) => {
   t.equal(parseChartYaml('apiVersion: v2\nname: a\nversion: 1.0.0\nappVersion: 1.10\n').appVersion, '1.10', 'a numeric appVersion keeps its text');
   t.notOk('unknown' in parseChartYaml('apiVersion: v2\nname: a\nversion: 1.0.0\nunknown: x\n'), 'unknown fields dropped');
+  t.same(
+    parseChartYaml('apiVersion: v2\nname: a\nversion: 1.0.0\nannotations:\n  category: demo\n  x/y: "1"\nmaintainers:\n  - name: Ada\n    extra: 1\n'),
+    { apiVersion: 'v2', name: 'a', version: '1.0.0', annotations: { category: 'demo', 'x/y': '1' }, maintainers: [{ name: 'Ada' }] },
+    'annotations keep every key; unknown maintainer fields go',
+  );
   const cases: [string, RegExp][] = [
     ['name: a\nversion: 1.0.0\n', /apiVersion is required/],
     ['apiVersion: v2\nversion: 1.0.0\n', /name is required/],

@@ -1,0 +1,178 @@
+import { Readable } from 'node:stream';
+import semver from 'semver';
+import { ChartError, readChartArchive } from '../charts/archive.js';
+import { parseChartYaml, versionTag, type ChartMetadata } from '../charts/chart-yaml.js';
+import type { IndexEntry } from '../charts/index-document.js';
+import { chartConfig, chartManifest, helmMediaTypes, type BlobRef } from '../charts/oci-layout.js';
+import { provenanceSubject } from '../charts/provenance.js';
+import { OciError } from '../errors.js';
+import { BlobTooLargeError } from '../storage/blob-store.js';
+import { toEntry } from './chart-index.js';
+import type { RegistryContext } from './context.js';
+import { isValidName, truncate } from './grammar.js';
+import type { Manifests } from './manifests.js';
+
+/** Owner of upload sessions that belong to no repository yet (not a valid repository name). */
+const unownedUploads = '_chartmuseum';
+const maxProvenanceBytes = 1024 * 1024;
+
+function badChart(message: string): OciError {
+  return new OciError('BAD_REQUEST', message);
+}
+
+function repositoryFor(namespace: string, name: string): string {
+  const repository = namespace === '' ? name : `${namespace}/${name}`;
+  if (!isValidName(repository)) throw badChart(`chart name "${truncate(name)}" cannot name a repository (lowercase letters, digits, . _ -)`);
+  return repository;
+}
+
+async function readSmall(stream: Readable, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw badChart(`the provenance file is larger than ${limit} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * ChartMuseum's upload API over the OCI store: an uploaded `.tgz` (and `.prov`) becomes the
+ * artifact `helm push` would have made, pushed through the same manifest path as any push.
+ */
+export function createChartUploads(ctx: RegistryContext, manifests: Manifests) {
+  const { metadata, blobs, config } = ctx;
+
+  /** Streams a body into the blob store (hashed on the way) without linking it anywhere yet. */
+  async function store(body: Readable, maxBytes: number): Promise<BlobRef> {
+    const id = await blobs.startUpload();
+    const now = ctx.now();
+    await metadata.createUpload({ id, repository: unownedUploads, offset: 0, startedAt: now, updatedAt: now });
+    try {
+      await blobs.append(id, body, 0, maxBytes);
+      const blob = await blobs.uploadDigest(id);
+      await blobs.commit(id, blob.digest);
+      return blob;
+    } catch (err) {
+      await blobs.abort(id).catch(() => undefined);
+      if (err instanceof BlobTooLargeError) throw new OciError('SIZE_INVALID', `the upload is larger than ${err.limit} bytes`, { status: 413 });
+      throw err;
+    } finally {
+      await metadata.deleteUpload(id);
+    }
+  }
+
+  async function chartOf(blob: BlobRef): Promise<ChartMetadata> {
+    try {
+      const files = await readChartArchive(await blobs.open(blob.digest), {
+        maxUnpackedBytes: config.charts.maxUnpackedBytes,
+        maxFileBytes: config.charts.maxFileBytes,
+      });
+      return parseChartYaml(files.chartYaml);
+    } catch (err) {
+      if (err instanceof ChartError) throw badChart(`invalid chart: ${err.message}`);
+      throw err;
+    }
+  }
+
+  async function provenanceOf(blob: BlobRef): Promise<{ name: string; version: string }> {
+    try {
+      return provenanceSubject(await readSmall(await blobs.open(blob.digest), maxProvenanceBytes));
+    } catch (err) {
+      if (err instanceof ChartError) throw badChart(err.message);
+      throw err;
+    }
+  }
+
+  async function find(namespace: string, name: string, version: string) {
+    const found = await metadata.getChartVersion(namespace, name, version);
+    if (!found) throw new OciError('NOT_FOUND', `no chart version found for ${truncate(name)}-${truncate(version)}`);
+    return found;
+  }
+
+  async function publish(namespace: string, upload: { chart?: BlobRef; prov?: BlobRef }): Promise<void> {
+    const { prov } = upload;
+    let chartBlob = upload.chart;
+    let meta: ChartMetadata;
+    if (chartBlob) {
+      meta = await chartOf(chartBlob);
+    } else if (prov) {
+      const subject = await provenanceOf(prov);
+      const existing = await find(namespace, subject.name, subject.version);
+      meta = existing.metadata;
+      chartBlob = { digest: existing.chartDigest, size: existing.chartSize };
+    } else {
+      throw badChart('no package or provenance file found in form fields chart and prov');
+    }
+    if (prov && upload.chart) {
+      const subject = await provenanceOf(prov);
+      if (subject.name !== meta.name || subject.version !== meta.version) {
+        throw badChart(`the provenance file signs ${subject.name} ${subject.version}, not ${meta.name} ${meta.version}`);
+      }
+    }
+    const repository = repositoryFor(namespace, meta.name);
+    const existing = await metadata.getChartVersion(namespace, meta.name, meta.version);
+    const sameChart = existing?.chartDigest === chartBlob.digest;
+    if (existing && sameChart && (!prov || existing.provDigest === prov.digest)) return; // already stored as sent
+    if (existing && !sameChart && !config.charts.allowOverwrite) {
+      throw new OciError('DENIED', `${meta.name}-${meta.version}.tgz already exists; chart versions are immutable here`, { status: 409 });
+    }
+
+    const configBlob = await store(Readable.from([chartConfig(meta)]), maxProvenanceBytes);
+    for (const blob of [chartBlob, configBlob, ...(prov ? [prov] : [])]) await metadata.linkNewBlob(repository, blob);
+    const manifest = chartManifest(meta, configBlob, chartBlob, prov, new Date(ctx.now()));
+    await manifests.put(
+      repository,
+      versionTag(meta.version),
+      { stream: Readable.from([manifest]), length: manifest.length, contentType: helmMediaTypes.manifest },
+      sameChart,
+    );
+  }
+
+  function entriesByName(versions: Awaited<ReturnType<typeof metadata.listChartVersions>>): Map<string, IndexEntry[]> {
+    const byName = new Map<string, IndexEntry[]>();
+    for (const version of [...versions].sort((a, b) => semver.rcompare(a.version, b.version))) {
+      const list = byName.get(version.name) ?? [];
+      list.push(toEntry(version));
+      byName.set(version.name, list);
+    }
+    return byName;
+  }
+
+  return {
+    store,
+    publish,
+
+    /** Every chart of a namespace, name → versions newest first, paged over names. */
+    async list(namespace: string, offset: number, limit: number | undefined): Promise<Record<string, IndexEntry[]>> {
+      const byName = entriesByName(await metadata.listChartVersions(namespace));
+      const names = [...byName.keys()].sort().slice(offset, limit === undefined ? undefined : offset + limit);
+      return Object.fromEntries(names.map((name) => [name, byName.get(name) ?? []]));
+    },
+
+    async versions(namespace: string, name: string): Promise<IndexEntry[]> {
+      const entries = entriesByName(await metadata.listChartVersions(namespace, name)).get(name);
+      if (!entries) throw new OciError('NOT_FOUND', 'chart not found');
+      return entries;
+    },
+
+    /** One version; `latest` is the highest version. */
+    async version(namespace: string, name: string, version: string): Promise<IndexEntry> {
+      if (version === 'latest') {
+        const [newest] = entriesByName(await metadata.listChartVersions(namespace, name)).get(name) ?? [];
+        if (!newest) throw new OciError('NOT_FOUND', 'chart not found');
+        return newest;
+      }
+      return toEntry(await find(namespace, name, version));
+    },
+
+    /** Removes a version: its tag goes, so OCI pulls and the classic index no longer see it. */
+    async remove(namespace: string, name: string, version: string): Promise<void> {
+      const found = await find(namespace, name, version);
+      await manifests.delete(found.repository, found.versionTag);
+    },
+  };
+}
+
+export type ChartUploads = ReturnType<typeof createChartUploads>;

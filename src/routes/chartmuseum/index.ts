@@ -1,0 +1,88 @@
+import multipart from '@fastify/multipart';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { OciError } from '../../errors.js';
+import type { BlobRef } from '../../charts/oci-layout.js';
+import type { Registry } from '../../registry/index.js';
+
+export interface ChartMuseumOptions {
+  registry: Registry;
+  /** Largest chart or provenance file accepted. */
+  maxUploadBytes: number;
+}
+
+const provenanceBytes = 1024 * 1024;
+
+function nonNegative(request: FastifyRequest, name: string, positive: boolean): number | undefined {
+  const value = (request.query as Record<string, unknown>)[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !/^\d{1,9}$/.test(value) || (positive && Number(value) === 0)) {
+    throw new OciError('BAD_REQUEST', `${name} is not a valid ${positive ? 'positive' : 'non-negative'} integer`);
+  }
+  return Number(value);
+}
+
+/**
+ * ChartMuseum's API, so CI jobs and the cm-push plugin keep working: `/api/chartrepo/<namespace>/charts`
+ * (POST a .tgz as the raw body or multipart `chart`/`prov`; GET the list; GET/HEAD/DELETE one
+ * chart or version) and `/api/chartrepo/<namespace>/prov`.
+ */
+export async function chartMuseumRoutes(app: FastifyInstance, options: ChartMuseumOptions): Promise<void> {
+  const { chartUploads } = options.registry;
+  // A raw upload is the chart itself whatever its Content-Type (curl sends form-urlencoded).
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null));
+  await app.register(multipart, { limits: { fileSize: options.maxUploadBytes, files: 2, fields: 16, parts: 24 } });
+
+  const config = { errorFormat: 'chartmuseum' as const };
+
+  app.route({
+    method: 'POST',
+    url: '/api/chartrepo/*',
+    config,
+    handler: async (request, reply) => {
+      const match = /^(?:(.+)\/)?(charts|prov)$/.exec((request.params as { '*': string })['*']);
+      if (!match) throw new OciError('NOT_FOUND', 'not found');
+      const namespace = match[1] ?? '';
+      const upload: { chart?: BlobRef; prov?: BlobRef } = {};
+      if (request.isMultipart()) {
+        for await (const part of request.parts()) {
+          if (part.type !== 'file') continue;
+          if (part.fieldname === 'chart') upload.chart = await chartUploads.store(part.file, options.maxUploadBytes);
+          else if (part.fieldname === 'prov') upload.prov = await chartUploads.store(part.file, provenanceBytes);
+          else part.file.resume();
+        }
+      } else if (match[2] === 'prov') {
+        upload.prov = await chartUploads.store(request.raw, provenanceBytes);
+      } else {
+        upload.chart = await chartUploads.store(request.raw, options.maxUploadBytes);
+      }
+      await chartUploads.publish(namespace, upload);
+      return reply.code(201).send({ saved: true });
+    },
+  });
+
+  app.route({
+    method: ['GET', 'HEAD', 'DELETE'],
+    url: '/api/chartrepo/*',
+    config,
+    handler: async (request, reply) => {
+      const path = (request.params as { '*': string })['*'];
+      const one = /^(?:(.+)\/)?charts\/([^/]+)\/([^/]+)$/.exec(path);
+      if (one) {
+        const [, namespace = '', name = '', version = ''] = one;
+        if (request.method === 'DELETE') {
+          await chartUploads.remove(namespace, name, version);
+          return reply.send({ deleted: true });
+        }
+        return reply.send(await chartUploads.version(namespace, name, version));
+      }
+      if (request.method === 'DELETE') throw new OciError('UNSUPPORTED', 'DELETE takes a chart version', { status: 405 });
+      const chart = /^(?:(.+)\/)?charts\/([^/]+)$/.exec(path);
+      if (chart) return reply.send(await chartUploads.versions(chart[1] ?? '', chart[2] as string));
+      const list = /^(?:(.+)\/)?charts$/.exec(path);
+      if (!list) throw new OciError('NOT_FOUND', 'not found');
+      const offset = nonNegative(request, 'offset', false) ?? 0;
+      return reply.send(await chartUploads.list(list[1] ?? '', offset, nonNegative(request, 'limit', true)));
+    },
+  });
+}
