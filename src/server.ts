@@ -9,6 +9,7 @@ import { createLogger } from './logger.js';
 import { createRegistry } from './registry/index.js';
 import { AccessLog } from './routes/access-log.js';
 import { registerErrorHandler } from './routes/errors.js';
+import { apiV1Routes } from './routes/api/v1.js';
 import { chartMuseumRoutes } from './routes/chartmuseum/index.js';
 import { chartRepoRoutes } from './routes/chartrepo/index.js';
 import { v2Routes } from './routes/v2/index.js';
@@ -43,6 +44,7 @@ export async function buildServer(config: Config, options: ServerOptions = {}): 
   await app.register(v2Routes, { registry });
   await app.register(chartRepoRoutes, { registry, jsonAtIndexYaml: config.charts.indexFormat === 'json' });
   await app.register(chartMuseumRoutes, { registry, maxUploadBytes: config.charts.maxUnpackedBytes });
+  await app.register(apiV1Routes, { registry });
 
   const sweep = async (): Promise<void> => {
     try {

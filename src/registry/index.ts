@@ -1,4 +1,5 @@
 import { createBlobs } from './blobs.js';
+import { createChartCatalog } from './chart-catalog.js';
 import { createChartRepository } from './chart-repository.js';
 import { createChartUploads } from './chart-upload.js';
 import type { RegistryContext } from './context.js';
@@ -18,6 +19,7 @@ export function createRegistry(ctx: RegistryContext) {
     listing: createListing(ctx),
     chartRepository: createChartRepository(ctx),
     chartUploads: createChartUploads(ctx, manifests),
+    chartCatalog: createChartCatalog(ctx),
   };
 }
 

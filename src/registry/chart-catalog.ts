@@ -1,0 +1,162 @@
+import semver from 'semver';
+import type { ChartMetadata } from '../charts/chart-yaml.js';
+import type { ChartVersion } from '../db/metadata.js';
+import { OciError } from '../errors.js';
+import { chartFileName } from './chart-index.js';
+import { namespaceOf } from './chart-ingest.js';
+import type { RegistryContext } from './context.js';
+import { checkName, isValidName, truncate } from './grammar.js';
+
+export interface ChartSummary {
+  repository: string;
+  namespace: string;
+  name: string;
+  latestVersion: string;
+  appVersion?: string;
+  description?: string;
+  icon?: string;
+  keywords: string[];
+  deprecated: boolean;
+  versionCount: number;
+  updated: string;
+}
+
+export interface VersionSummary {
+  version: string;
+  appVersion?: string;
+  created: string;
+  digest: string;
+  manifestDigest: string;
+  size: number;
+  provenance: boolean;
+  deprecated: boolean;
+}
+
+export interface VersionDetail extends VersionSummary {
+  repository: string;
+  namespace: string;
+  metadata: ChartMetadata;
+  /** Where to get it: OCI reference and classic repository file. */
+  oci: string;
+  file: string;
+  hasReadme: boolean;
+  hasValues: boolean;
+  hasValuesSchema: boolean;
+}
+
+function newestFirst(a: ChartVersion, b: ChartVersion): number {
+  return semver.rcompare(a.version, b.version);
+}
+
+/** The newest version that is not a prerelease, else the newest. */
+function latest(versions: ChartVersion[]): ChartVersion {
+  return versions.find((v) => semver.prerelease(v.version) === null) ?? (versions[0] as ChartVersion);
+}
+
+function versionSummary(v: ChartVersion): VersionSummary {
+  return {
+    version: v.version,
+    ...(v.metadata.appVersion !== undefined ? { appVersion: v.metadata.appVersion } : {}),
+    created: new Date(v.createdAt).toISOString(),
+    digest: v.chartDigest,
+    manifestDigest: v.manifestDigest,
+    size: v.chartSize,
+    provenance: v.provDigest !== undefined,
+    deprecated: v.metadata.deprecated === true,
+  };
+}
+
+function summarize(repository: string, versions: ChartVersion[]): ChartSummary {
+  const sorted = [...versions].sort(newestFirst);
+  const head = latest(sorted);
+  const meta = head.metadata;
+  return {
+    repository,
+    namespace: namespaceOf(repository),
+    name: head.name,
+    latestVersion: head.version,
+    ...(meta.appVersion !== undefined ? { appVersion: meta.appVersion } : {}),
+    ...(meta.description !== undefined ? { description: meta.description } : {}),
+    ...(meta.icon !== undefined ? { icon: meta.icon } : {}),
+    keywords: meta.keywords ?? [],
+    deprecated: meta.deprecated === true,
+    versionCount: sorted.length,
+    updated: new Date(Math.max(...sorted.map((v) => v.createdAt))).toISOString(),
+  };
+}
+
+/** Read-only views of the charts in the store, for the JSON API and the UI. */
+export function createChartCatalog(ctx: RegistryContext) {
+  const { metadata } = ctx;
+
+  async function versionsOf(repository: string): Promise<ChartVersion[]> {
+    checkName(repository);
+    const versions = (await metadata.listRepositoryCharts(repository)).sort(newestFirst);
+    if (versions.length === 0) throw new OciError('NAME_UNKNOWN', `no chart in ${truncate(repository)}`);
+    return versions;
+  }
+
+  async function find(repository: string, version: string): Promise<ChartVersion> {
+    checkName(repository);
+    const slash = repository.lastIndexOf('/');
+    const found = await metadata.getChartVersion(namespaceOf(repository), repository.slice(slash + 1), version);
+    if (!found || found.repository !== repository) {
+      throw new OciError('MANIFEST_UNKNOWN', `no version ${truncate(version)} of ${truncate(repository)}`);
+    }
+    return found;
+  }
+
+  return {
+    namespaces: () => metadata.listChartNamespaces(),
+
+    /** Charts of one namespace, or of all, with their latest version; sorted by name or last push. */
+    async charts(namespace: string | undefined, sort: 'name' | 'updated'): Promise<ChartSummary[]> {
+      if (namespace !== undefined && namespace !== '' && !isValidName(namespace)) {
+        throw new OciError('NAME_INVALID', `invalid namespace: ${truncate(namespace)}`);
+      }
+      const namespaces = namespace !== undefined ? [namespace] : (await metadata.listChartNamespaces()).map((n) => n.namespace);
+      const byRepository = new Map<string, ChartVersion[]>();
+      for (const ns of namespaces) {
+        for (const version of await metadata.listChartVersions(ns)) {
+          const list = byRepository.get(version.repository) ?? [];
+          list.push(version);
+          byRepository.set(version.repository, list);
+        }
+      }
+      const summaries = [...byRepository].map(([repository, versions]) => summarize(repository, versions));
+      return sort === 'updated'
+        ? summaries.sort((a, b) => b.updated.localeCompare(a.updated) || a.repository.localeCompare(b.repository))
+        : summaries.sort((a, b) => a.name.localeCompare(b.name) || a.repository.localeCompare(b.repository));
+    },
+
+    async chart(repository: string): Promise<ChartSummary & { versions: VersionSummary[] }> {
+      const versions = await versionsOf(repository);
+      return { ...summarize(repository, versions), versions: versions.map(versionSummary) };
+    },
+
+    async version(repository: string, version: string, host: string): Promise<VersionDetail> {
+      const found = await find(repository, version);
+      return {
+        ...versionSummary(found),
+        repository,
+        namespace: found.namespace,
+        metadata: found.metadata,
+        oci: `oci://${host}/${repository}`,
+        file: `/chartrepo/${found.namespace ? `${found.namespace}/` : ''}charts/${chartFileName(found.name, found.version)}`,
+        hasReadme: found.readme !== undefined,
+        hasValues: found.values !== undefined,
+        hasValuesSchema: found.valuesSchema !== undefined,
+      };
+    },
+
+    /** README, values.yaml or values.schema.json of a version, as stored. */
+    async file(repository: string, version: string, which: 'readme' | 'values' | 'values-schema'): Promise<string> {
+      const found = await find(repository, version);
+      const text = which === 'readme' ? found.readme : which === 'values' ? found.values : found.valuesSchema;
+      if (text === undefined) throw new OciError('NOT_FOUND', `${repository} ${version} has no ${which}`);
+      return text;
+    },
+  };
+}
+
+export type ChartCatalog = ReturnType<typeof createChartCatalog>;
