@@ -27,6 +27,8 @@ export interface Config {
     maxFileBytes: number;
     /** What `index.yaml` holds: YAML, or JSON (Helm >= 3.13 reads it, much faster on big indexes). */
     indexFormat: 'yaml' | 'json';
+    /** Index entries point at `charts/<file>.tgz` (relative) or at the OCI artifact (`oci://HOST/<repo>:<tag>`). */
+    indexUrls: 'relative' | 'oci';
   };
   uploads: {
     /** An upload session untouched for this long is removed. */
@@ -62,7 +64,7 @@ export const configSchema: JSONSchemaType<Config> = {
     charts: {
       type: 'object',
       additionalProperties: false,
-      required: ['validate', 'allowOverwrite', 'maxUnpackedBytes', 'maxFileBytes', 'indexFormat'],
+      required: ['validate', 'allowOverwrite', 'maxUnpackedBytes', 'maxFileBytes', 'indexFormat', 'indexUrls'],
       default: {} as Config['charts'],
       properties: {
         validate: { type: 'boolean', default: true },
@@ -70,6 +72,7 @@ export const configSchema: JSONSchemaType<Config> = {
         maxUnpackedBytes: { type: 'integer', minimum: 1024, default: 256 * 1024 * 1024 },
         maxFileBytes: { type: 'integer', minimum: 1024, default: 1024 * 1024 },
         indexFormat: { type: 'string', enum: ['yaml', 'json'], default: 'yaml' },
+        indexUrls: { type: 'string', enum: ['relative', 'oci'], default: 'relative' },
       },
     },
     uploads: {

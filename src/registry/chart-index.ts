@@ -23,12 +23,20 @@ export function chartFileName(name: string, version: string): string {
   return `${name}-${version}.tgz`;
 }
 
+/** Stands for the registry's host in cached renderings; swapped for the request's host when served. */
+const hostPlaceholder = 'chartroom-host.invalid';
+const hostPattern = /^[A-Za-z0-9.-]+(?::\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](?::\d{1,5})?$/;
+
 /** A chart version as index.yaml (and ChartMuseum's API) show it. */
-export function toEntry(version: ChartVersion): IndexEntry {
+export function toEntry(version: ChartVersion, urls: 'relative' | 'oci' = 'relative'): IndexEntry {
   const [algorithm, hex] = version.chartDigest.split(':');
   return {
     ...version.metadata,
-    urls: [`charts/${chartFileName(version.name, version.version)}`],
+    urls: [
+      urls === 'oci'
+        ? `oci://${hostPlaceholder}/${version.repository}:${version.versionTag}`
+        : `charts/${chartFileName(version.name, version.version)}`,
+    ],
     created: new Date(version.createdAt).toISOString(),
     // Helm checks (and Helm 4 caches by) the .tgz's sha256; another algorithm is left out.
     ...(algorithm === 'sha256' ? { digest: hex } : {}),
@@ -46,7 +54,8 @@ interface NamespaceCache {
   stale: Set<string>;
   complete: boolean;
   generation: number;
-  documents: Partial<Record<IndexFormat, IndexDocument>>;
+  /** Assembled documents by format (and host, when URLs name it). */
+  documents: Map<string, IndexDocument>;
 }
 
 /**
@@ -55,7 +64,8 @@ interface NamespaceCache {
  * reassembled from the cached entries of the others.
  */
 export function createChartIndex(ctx: RegistryContext) {
-  const { metadata } = ctx;
+  const { metadata, config } = ctx;
+  const urls = config.charts.indexUrls;
   const boot = randomBytes(4).toString('hex');
   const namespaces = new Map<string, NamespaceCache>();
   let changes = 0;
@@ -66,14 +76,14 @@ export function createChartIndex(ctx: RegistryContext) {
     if (!cache) return;
     cache.stale.add(repository);
     cache.generation += 1;
-    cache.documents = {};
+    cache.documents = new Map();
   });
 
   function render(versions: ChartVersion[]): Map<string, RenderedEntry[]> {
     const byRepository = new Map<string, RenderedEntry[]>();
     for (const version of [...versions].sort(newestFirst)) {
       const list = byRepository.get(version.repository) ?? [];
-      list.push(renderEntry(toEntry(version)));
+      list.push(renderEntry(toEntry(version, urls)));
       byRepository.set(version.repository, list);
     }
     return byRepository;
@@ -82,7 +92,7 @@ export function createChartIndex(ctx: RegistryContext) {
   async function refresh(namespace: string): Promise<NamespaceCache> {
     let cache = namespaces.get(namespace);
     if (!cache) {
-      cache = { repositories: new Map(), stale: new Set(), complete: false, generation: 0, documents: {} };
+      cache = { repositories: new Map(), stale: new Set(), complete: false, generation: 0, documents: new Map() };
       namespaces.set(namespace, cache);
     }
     if (!cache.complete) {
@@ -100,8 +110,10 @@ export function createChartIndex(ctx: RegistryContext) {
   }
 
   return {
-    async document(namespace: string, format: IndexFormat): Promise<IndexDocument> {
-      const existing = namespaces.get(namespace)?.documents[format];
+    /** `host` (the request's) goes into `oci://` URLs; an odd one falls back to the placeholder's invalid host. */
+    async document(namespace: string, format: IndexFormat, host: string): Promise<IndexDocument> {
+      const key = urls === 'oci' ? `${format} ${host}` : format;
+      const existing = namespaces.get(namespace)?.documents.get(key);
       if (existing) return existing;
       const changesBefore = changes;
       const cache = await refresh(namespace);
@@ -113,15 +125,16 @@ export function createChartIndex(ctx: RegistryContext) {
           else groups.set(entry.name, [entry]);
         }
       }
-      const body = assembleIndex(groups, new Date(ctx.now()), format);
+      let body = assembleIndex(groups, new Date(ctx.now()), format);
+      if (urls === 'oci' && hostPattern.test(host)) body = Buffer.from(body.toString().replaceAll(hostPlaceholder, host));
       let zipped: Promise<Buffer> | undefined;
       const document: IndexDocument = {
         body,
-        etag: `"${boot}-${cache.generation}-${format}"`,
+        etag: `"${boot}-${cache.generation}-${key.replace(/[^A-Za-z0-9.:-]/g, '_')}"`,
         gzipped: () => (zipped ??= gzipAsync(body, { level: 6 })),
       };
       // A change that landed while this was being built makes it stale at once: not kept.
-      if (changes === changesBefore) cache.documents[format] = document;
+      if (changes === changesBefore) cache.documents.set(key, document);
       return document;
     },
   };

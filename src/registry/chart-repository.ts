@@ -35,8 +35,8 @@ export function createChartRepository(ctx: RegistryContext) {
   }
 
   return {
-    async index(namespace: string, format: IndexFormat): Promise<IndexDocument> {
-      return index.document(checkNamespace(namespace), format);
+    async index(namespace: string, format: IndexFormat, host: string): Promise<IndexDocument> {
+      return index.document(checkNamespace(namespace), format, host);
     },
 
     async download(namespace: string, file: string): Promise<ChartDownload> {

@@ -105,3 +105,13 @@ t.test('JSON at index.yaml when configured', async (t) => {
   t.equal(res.headers['content-type'], 'application/json');
   t.equal(JSON.parse(res.body).entries.app[0].version, '1.0.0');
 });
+
+t.test('oci:// URLs in the index when configured, naming the host the client used', async (t) => {
+  const { app } = await buildTestApp(t, { 'charts.indexUrls': 'oci' });
+  await pushChart(app, 'team/app', chartTgz({ version: '1.0.0+build.1' }), '1.0.0+build.1');
+  const res = await app.inject({ method: 'GET', url: '/chartrepo/team/index.yaml', headers: { host: 'charts.example.com:5000' } });
+  t.same(parseYaml(res.body).entries.app[0].urls, ['oci://charts.example.com:5000/team/app:1.0.0_build.1']);
+  const other = await app.inject({ method: 'GET', url: '/chartrepo/team/index.yaml', headers: { host: 'other.example.com' } });
+  t.same(parseYaml(other.body).entries.app[0].urls, ['oci://other.example.com/team/app:1.0.0_build.1']);
+  t.not(other.headers.etag, res.headers.etag, 'each host has its own validator');
+});

@@ -31,7 +31,7 @@ export async function chartRepoRoutes(app: FastifyInstance, options: ChartRepoOp
 
   async function sendIndex(request: FastifyRequest, reply: FastifyReply, namespace: string, file: string): Promise<FastifyReply> {
     const format: IndexFormat = file === 'index.json' || options.jsonAtIndexYaml ? 'json' : 'yaml';
-    const document = await chartRepository.index(namespace, format);
+    const document = await chartRepository.index(namespace, format, request.host);
     reply.headers({
       'content-type': format === 'json' ? 'application/json' : 'application/x-yaml',
       etag: document.etag,
