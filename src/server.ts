@@ -7,7 +7,13 @@ import { createSqliteMetadata } from './db/sqlite-metadata.js';
 import { OciError } from './errors.js';
 import { createLogger } from './logger.js';
 import { createRegistry } from './registry/index.js';
+import { createAuthorizer } from './auth/authorizer.js';
+import { createCredentials } from './auth/credentials.js';
+import { compileRules } from './auth/rules.js';
+import { createTokenSigner } from './auth/tokens.js';
+import { registerAccessControl } from './routes/access.js';
 import { AccessLog } from './routes/access-log.js';
+import { tokenRoutes } from './routes/auth/token.js';
 import { registerErrorHandler } from './routes/errors.js';
 import { apiV1Routes } from './routes/api/v1.js';
 import { chartMuseumRoutes } from './routes/chartmuseum/index.js';
@@ -36,15 +42,22 @@ export async function buildServer(config: Config, options: ServerOptions = {}): 
     requestTimeout: 0,
   });
 
+  const rules = compileRules(config.auth.rules);
+  const signer = config.auth.enabled ? await createTokenSigner(config.auth, config.data) : undefined;
+  const credentials = config.auth.enabled ? createCredentials(config.auth, metadata, Date.now) : undefined;
+  const authorizer = createAuthorizer(config.auth, signer, credentials, rules, Date.now);
+
   registerErrorHandler(app);
+  registerAccessControl(app, authorizer);
   app.setNotFoundHandler(async () => {
     throw new OciError('NOT_FOUND', 'not found');
   });
 
-  await app.register(v2Routes, { registry });
-  await app.register(chartRepoRoutes, { registry, jsonAtIndexYaml: config.charts.indexFormat === 'json' });
-  await app.register(chartMuseumRoutes, { registry, maxUploadBytes: config.charts.maxUnpackedBytes });
-  await app.register(apiV1Routes, { registry });
+  if (signer && credentials) await app.register(tokenRoutes, { auth: config.auth, authorizer, signer, credentials });
+  await app.register(v2Routes, { registry, authorizer });
+  await app.register(chartRepoRoutes, { registry, authorizer, jsonAtIndexYaml: config.charts.indexFormat === 'json' });
+  await app.register(chartMuseumRoutes, { registry, authorizer, maxUploadBytes: config.charts.maxUnpackedBytes });
+  await app.register(apiV1Routes, { registry, authorizer });
 
   const sweep = async (): Promise<void> => {
     try {

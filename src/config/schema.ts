@@ -30,6 +30,7 @@ export interface Config {
     /** Index entries point at `charts/<file>.tgz` (relative) or at the OCI artifact (`oci://HOST/<repo>:<tag>`). */
     indexUrls: 'relative' | 'oci';
   };
+  auth: AuthConfig;
   uploads: {
     /** An upload session untouched for this long is removed. */
     staleAfterSeconds: number;
@@ -38,10 +39,54 @@ export interface Config {
   };
 }
 
+export type Action = 'pull' | 'push' | 'delete';
+
+/** Who may do what where: the first rule whose pattern matches a repository decides. */
+export interface AccessRule {
+  /** Repository glob: `*` within one path segment, `**` across segments (`team/**`). */
+  repository: string;
+  /** User names, group names, `*` (anyone signed in) or `anonymous` (anyone at all). */
+  pull?: string[];
+  push?: string[];
+  delete?: string[];
+}
+
+export interface ConfigUser {
+  name: string;
+  /** A bcrypt hash, as `htpasswd -B` writes it. */
+  password: string;
+  groups?: string[];
+  /** Every action on every repository. */
+  admin?: boolean;
+}
+
+export interface AuthConfig {
+  enabled: boolean;
+  /** The token service's name: the JWT audience and the challenge's `service`. */
+  service: string;
+  issuer: string;
+  /** Access token lifetime (the spec's minimum is 60 s). */
+  tokenSeconds: number;
+  /** Refresh (identity) token lifetime. */
+  refreshSeconds: number;
+  /** PEM private key (ES256) shared by replicas; default: created once in `<data>/auth/`. */
+  signingKey?: string;
+  /** An htpasswd file with bcrypt entries. */
+  htpasswd?: string;
+  users: ConfigUser[];
+  /** Group name → member user names (users can also name their groups). */
+  groups: Record<string, string[]>;
+  rules: AccessRule[];
+  /** Failed logins allowed per client address per minute before 429. */
+  failedLoginsPerMinute: number;
+}
+
+const principals = { type: 'array', items: { type: 'string', minLength: 1 }, nullable: true } as const;
+
 export const configSchema: JSONSchemaType<Config> = {
   type: 'object',
   additionalProperties: false,
-  required: ['host', 'port', 'data', 'logLevel', 'limits', 'charts', 'uploads'],
+  required: ['host', 'port', 'data', 'logLevel', 'limits', 'charts', 'auth', 'uploads'],
   properties: {
     host: { type: 'string', minLength: 1, default: '127.0.0.1' },
     port: { type: 'integer', minimum: 0, maximum: 65535, default: 5000 },
@@ -75,6 +120,48 @@ export const configSchema: JSONSchemaType<Config> = {
         indexUrls: { type: 'string', enum: ['relative', 'oci'], default: 'relative' },
       },
     },
+    auth: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['enabled', 'service', 'issuer', 'tokenSeconds', 'refreshSeconds', 'users', 'groups', 'rules', 'failedLoginsPerMinute'],
+      default: {} as AuthConfig,
+      properties: {
+        enabled: { type: 'boolean', default: false },
+        service: { type: 'string', minLength: 1, default: 'chartroom' },
+        issuer: { type: 'string', minLength: 1, default: 'chartroom' },
+        tokenSeconds: { type: 'integer', minimum: 60, maximum: 86400, default: 300 },
+        refreshSeconds: { type: 'integer', minimum: 60, default: 30 * 86400 },
+        signingKey: { type: 'string', minLength: 1, nullable: true },
+        htpasswd: { type: 'string', minLength: 1, nullable: true },
+        users: {
+          type: 'array',
+          default: [],
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['name', 'password'],
+            properties: {
+              name: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[^:\\s]+$' },
+              password: { type: 'string', pattern: '^\\$2[abxy]?\\$\\d{2}\\$' },
+              groups: { type: 'array', items: { type: 'string', minLength: 1 }, nullable: true },
+              admin: { type: 'boolean', nullable: true },
+            },
+          },
+        },
+        groups: { type: 'object', default: {}, required: [], additionalProperties: { type: 'array', items: { type: 'string' } } },
+        rules: {
+          type: 'array',
+          default: [],
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['repository'],
+            properties: { repository: { type: 'string', minLength: 1 }, pull: principals, push: principals, delete: principals },
+          },
+        },
+        failedLoginsPerMinute: { type: 'integer', minimum: 1, default: 10 },
+      },
+    },
     uploads: {
       type: 'object',
       additionalProperties: false,
@@ -99,4 +186,7 @@ export const envVariables: Record<string, string> = {
   CHARTROOM_UPLOAD_STALE_SECONDS: 'uploads.staleAfterSeconds',
   CHARTROOM_CHARTS_VALIDATE: 'charts.validate',
   CHARTROOM_CHARTS_ALLOW_OVERWRITE: 'charts.allowOverwrite',
+  CHARTROOM_AUTH_ENABLED: 'auth.enabled',
+  CHARTROOM_AUTH_HTPASSWD: 'auth.htpasswd',
+  CHARTROOM_AUTH_SIGNING_KEY: 'auth.signingKey',
 };

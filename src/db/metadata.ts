@@ -47,6 +47,11 @@ export interface Metadata {
   /** Namespaces that hold visible charts, with how many charts each. */
   listChartNamespaces(): Promise<{ namespace: string; charts: number }[]>;
 
+  createRobotToken(token: RobotToken): Promise<boolean>;
+  findRobotToken(name: string): Promise<RobotToken | undefined>;
+  listRobotTokens(): Promise<RobotToken[]>;
+  revokeRobotToken(name: string, at: number): Promise<boolean>;
+
   /** Calls `listener` after each committed change to a repository's manifests or tags (for caches). */
   onChange(listener: (repository: string) => void): void;
 
@@ -132,4 +137,14 @@ export interface Descriptor {
   size: number;
   artifactType?: string;
   annotations?: Record<string, string>;
+}
+
+export interface RobotToken {
+  name: string;
+  /** sha256 hex of the secret; the secret itself is shown once and never stored. */
+  secretHash: string;
+  scopes: { repository: string; actions: ('pull' | 'push' | 'delete')[] }[];
+  createdAt: number;
+  expiresAt: number | undefined;
+  revokedAt: number | undefined;
 }

@@ -10,6 +10,7 @@ import type {
   NewManifest,
   PageRequest,
   PutManifestResult,
+  RobotToken,
   StoredManifest,
   UploadRecord,
 } from './metadata.js';
@@ -45,6 +46,15 @@ interface ChartRow {
   created_at: number;
   repository?: string;
   manifest_digest?: string;
+}
+
+interface RobotRow {
+  name: string;
+  secret_hash: string;
+  scopes: string;
+  created_at: number;
+  expires_at: number | null;
+  revoked_at: number | null;
 }
 
 interface ReferrerRow {
@@ -166,6 +176,12 @@ export function createSqliteMetadata(file: string): Metadata {
       `SELECT c.namespace, COUNT(DISTINCT c.name) AS charts FROM charts c
        JOIN tags t ON t.manifest_id = c.manifest_id AND t.name = c.version_tag GROUP BY c.namespace ORDER BY c.namespace`,
     ),
+    insertRobot: db.prepare<[string, string, string, number, number | null]>(
+      'INSERT OR IGNORE INTO robot_tokens (name, secret_hash, scopes, created_at, expires_at) VALUES (?, ?, ?, ?, ?)',
+    ),
+    robot: db.prepare<[string], RobotRow>('SELECT * FROM robot_tokens WHERE name = ?'),
+    robots: db.prepare<[], RobotRow>('SELECT * FROM robot_tokens ORDER BY name'),
+    revokeRobot: db.prepare<[number, string]>('UPDATE robot_tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL'),
     referrers: db.prepare<[string, string], ReferrerRow>(
       `SELECT m.media_type, m.digest, m.size, m.artifact_type, m.annotations FROM manifests m
        JOIN repositories r ON r.id = m.repo_id WHERE r.name = ? AND m.subject = ? ORDER BY m.id`,
@@ -331,6 +347,20 @@ export function createSqliteMetadata(file: string): Metadata {
       return q.chartNamespaces.all();
     },
 
+    async createRobotToken(t) {
+      return q.insertRobot.run(t.name, t.secretHash, JSON.stringify(t.scopes), t.createdAt, t.expiresAt ?? null).changes > 0;
+    },
+    async findRobotToken(name) {
+      const row = q.robot.get(name);
+      return row && toRobot(row);
+    },
+    async listRobotTokens() {
+      return q.robots.all().map(toRobot);
+    },
+    async revokeRobotToken(name, at) {
+      return q.revokeRobot.run(at, name).changes > 0;
+    },
+
     onChange(listener) {
       listeners.push(listener);
     },
@@ -368,6 +398,17 @@ function toChartRecord(row: ChartRow): ChartRecord {
 
 function toChartVersion(row: ChartRow): ChartVersion {
   return { ...toChartRecord(row), repository: row.repository as string, manifestDigest: row.manifest_digest as string };
+}
+
+function toRobot(row: RobotRow): RobotToken {
+  return {
+    name: row.name,
+    secretHash: row.secret_hash,
+    scopes: JSON.parse(row.scopes) as RobotToken['scopes'],
+    createdAt: row.created_at,
+    expiresAt: row.expires_at ?? undefined,
+    revokedAt: row.revoked_at ?? undefined,
+  };
 }
 
 function toDescriptor(row: ReferrerRow): Descriptor {

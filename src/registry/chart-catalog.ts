@@ -107,10 +107,16 @@ export function createChartCatalog(ctx: RegistryContext) {
   }
 
   return {
-    namespaces: () => metadata.listChartNamespaces(),
+    /** Namespaces with charts; with `visible`, counted over the charts it accepts. */
+    async namespaces(visible?: (repository: string) => boolean): Promise<{ namespace: string; charts: number }[]> {
+      if (!visible) return metadata.listChartNamespaces();
+      const counts = new Map<string, number>();
+      for (const chart of await this.charts(undefined, 'name', visible)) counts.set(chart.namespace, (counts.get(chart.namespace) ?? 0) + 1);
+      return [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([namespace, charts]) => ({ namespace, charts }));
+    },
 
     /** Charts of one namespace, or of all, with their latest version; sorted by name or last push. */
-    async charts(namespace: string | undefined, sort: 'name' | 'updated'): Promise<ChartSummary[]> {
+    async charts(namespace: string | undefined, sort: 'name' | 'updated', visible: (repository: string) => boolean = () => true): Promise<ChartSummary[]> {
       if (namespace !== undefined && namespace !== '' && !isValidName(namespace)) {
         throw new OciError('NAME_INVALID', `invalid namespace: ${truncate(namespace)}`);
       }
@@ -118,6 +124,7 @@ export function createChartCatalog(ctx: RegistryContext) {
       const byRepository = new Map<string, ChartVersion[]>();
       for (const ns of namespaces) {
         for (const version of await metadata.listChartVersions(ns)) {
+          if (!visible(version.repository)) continue;
           const list = byRepository.get(version.repository) ?? [];
           list.push(version);
           byRepository.set(version.repository, list);

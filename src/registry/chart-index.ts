@@ -110,15 +110,21 @@ export function createChartIndex(ctx: RegistryContext) {
   }
 
   return {
-    /** `host` (the request's) goes into `oci://` URLs; an odd one falls back to the placeholder's invalid host. */
-    async document(namespace: string, format: IndexFormat, host: string): Promise<IndexDocument> {
+    /**
+     * The index of a namespace. `host` (the request's) goes into `oci://` URLs. With `visible`,
+     * repositories it refuses are left out (such a document is not cached); `hidden` and `shown`
+     * count repositories.
+     */
+    async document(namespace: string, format: IndexFormat, host: string, visible?: (repository: string) => boolean): Promise<{ document: IndexDocument; hidden: number; shown: number }> {
       const key = urls === 'oci' ? `${format} ${host}` : format;
       const existing = namespaces.get(namespace)?.documents.get(key);
-      if (existing) return existing;
+      const cacheBefore = namespaces.get(namespace);
+      if (existing && (!visible || [...(cacheBefore?.repositories.keys() ?? [])].every(visible))) return { document: existing, hidden: 0, shown: cacheBefore?.repositories.size ?? 0 };
       const changesBefore = changes;
       const cache = await refresh(namespace);
+      const shown = [...cache.repositories].filter(([repository]) => !visible || visible(repository));
       const groups = new Map<string, RenderedEntry[]>();
-      for (const entries of cache.repositories.values()) {
+      for (const [, entries] of shown) {
         for (const entry of entries) {
           const list = groups.get(entry.name);
           if (list) list.push(entry);
@@ -128,14 +134,15 @@ export function createChartIndex(ctx: RegistryContext) {
       let body = assembleIndex(groups, new Date(ctx.now()), format);
       if (urls === 'oci' && hostPattern.test(host)) body = Buffer.from(body.toString().replaceAll(hostPlaceholder, host));
       let zipped: Promise<Buffer> | undefined;
+      const hidden = cache.repositories.size - shown.length;
       const document: IndexDocument = {
         body,
-        etag: `"${boot}-${cache.generation}-${key.replace(/[^A-Za-z0-9.:-]/g, '_')}"`,
+        etag: `"${boot}-${cache.generation}-${key.replace(/[^A-Za-z0-9.:-]/g, '_')}${hidden ? `-${hidden}h${shown.length}` : ''}"`,
         gzipped: () => (zipped ??= gzipAsync(body, { level: 6 })),
       };
       // A change that landed while this was being built makes it stale at once: not kept.
-      if (changes === changesBefore) cache.documents.set(key, document);
-      return document;
+      if (changes === changesBefore && hidden === 0) cache.documents.set(key, document);
+      return { document, hidden, shown: shown.length };
     },
   };
 }

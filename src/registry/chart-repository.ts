@@ -35,14 +35,16 @@ export function createChartRepository(ctx: RegistryContext) {
   }
 
   return {
-    async index(namespace: string, format: IndexFormat, host: string): Promise<IndexDocument> {
-      return index.document(checkNamespace(namespace), format, host);
+    async index(namespace: string, format: IndexFormat, host: string, visible?: (repository: string) => boolean): Promise<{ document: IndexDocument; hidden: number; shown: number }> {
+      return index.document(checkNamespace(namespace), format, host, visible);
     },
 
-    async download(namespace: string, file: string): Promise<ChartDownload> {
+    /** A chart or provenance file; one that `visible` refuses is as absent as a missing one. */
+    async download(namespace: string, file: string, visible: (repository: string) => boolean): Promise<ChartDownload> {
       checkNamespace(namespace);
       const match = /^(.+)\.tgz(\.prov)?$/.exec(file);
-      const version = match ? await versionForFile(namespace, match[1] as string) : undefined;
+      const found = match ? await versionForFile(namespace, match[1] as string) : undefined;
+      const version = found && visible(found.repository) ? found : undefined;
       const kind = match?.[2] ? 'provenance' : 'chart';
       const digest = kind === 'chart' ? version?.chartDigest : version?.provDigest;
       if (!version || !digest) throw new OciError('NOT_FOUND', `no chart file ${truncate(file)} in this repository`);

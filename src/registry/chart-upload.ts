@@ -91,7 +91,8 @@ export function createChartUploads(ctx: RegistryContext, manifests: Manifests) {
     return found;
   }
 
-  async function publish(namespace: string, upload: { chart?: BlobRef; prov?: BlobRef }): Promise<void> {
+  /** `mayPush` is asked once the repository is known (it is named by the chart inside the upload). */
+  async function publish(namespace: string, upload: { chart?: BlobRef; prov?: BlobRef }, mayPush: (repository: string) => Promise<void>): Promise<void> {
     const { prov } = upload;
     let chartBlob = upload.chart;
     let meta: ChartMetadata;
@@ -112,6 +113,7 @@ export function createChartUploads(ctx: RegistryContext, manifests: Manifests) {
       }
     }
     const repository = repositoryFor(namespace, meta.name);
+    await mayPush(repository);
     const existing = await metadata.getChartVersion(namespace, meta.name, meta.version);
     const sameChart = existing?.chartDigest === chartBlob.digest;
     if (existing && sameChart && (!prov || existing.provDigest === prov.digest)) return; // already stored as sent
@@ -144,9 +146,9 @@ export function createChartUploads(ctx: RegistryContext, manifests: Manifests) {
     store,
     publish,
 
-    /** Every chart of a namespace, name → versions newest first, paged over names. */
-    async list(namespace: string, offset: number, limit: number | undefined): Promise<Record<string, IndexEntry[]>> {
-      const byName = entriesByName(await metadata.listChartVersions(namespace));
+    /** Every chart of a namespace that `visible` accepts, name → versions newest first, paged over names. */
+    async list(namespace: string, offset: number, limit: number | undefined, visible: (repository: string) => boolean): Promise<Record<string, IndexEntry[]>> {
+      const byName = entriesByName((await metadata.listChartVersions(namespace)).filter((v) => visible(v.repository)));
       const names = [...byName.keys()].sort().slice(offset, limit === undefined ? undefined : offset + limit);
       return Object.fromEntries(names.map((name) => [name, byName.get(name) ?? []]));
     },

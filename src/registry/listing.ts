@@ -104,8 +104,11 @@ export function createListing(ctx: RegistryContext) {
       return { document: document(repository, shown), ...(more ? { next: { n: page.limit as number, last } } : {}) };
     },
 
-    async catalog(page: PageRequest): Promise<Page> {
-      return (await paged(page, (p) => metadata.listRepositories(p))) as Page;
+    /** Repositories with content; with `visible`, only those it accepts (paged after filtering). */
+    async catalog(page: PageRequest, visible?: (repository: string) => boolean): Promise<Page> {
+      if (!visible) return (await paged(page, (p) => metadata.listRepositories(p))) as Page;
+      const all = (await metadata.listRepositories({ after: page.after })).filter(visible);
+      return (await paged(page, async (p) => all.slice(0, p.limit))) as Page;
     },
 
     async referrers(repository: string, digestParam: string, artifactType: string | undefined): Promise<ReferrersIndex> {

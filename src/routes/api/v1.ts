@@ -1,6 +1,9 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { OciError } from '../../errors.js';
 import type { Registry } from '../../registry/index.js';
+import { repositoryAccess } from '../../auth/access.js';
+import type { Authorizer } from '../../auth/authorizer.js';
+import { authorize } from '../access.js';
 
 const fileTypes = { readme: 'text/markdown; charset=utf-8', values: 'application/yaml; charset=utf-8', 'values-schema': 'application/json' } as const;
 
@@ -13,19 +16,25 @@ function query(request: FastifyRequest, name: string): string | undefined {
  * Chartroom's JSON API for charts: `/api/v1/namespaces`, `/api/v1/charts[?namespace=&sort=name|updated]`,
  * `/api/v1/charts/<repository>`, `…/versions/<version>` and `…/versions/<version>/{readme,values,values-schema}`.
  */
-export async function apiV1Routes(app: FastifyInstance, options: { registry: Registry }): Promise<void> {
+export async function apiV1Routes(app: FastifyInstance, options: { registry: Registry; authorizer: Authorizer }): Promise<void> {
   const { chartCatalog } = options.registry;
+  const { authorizer } = options;
+  // Lists show only what the caller may pull.
+  const listing = { access: { scheme: 'basic', wanted: () => [] } } as const;
+  const visible = (request: FastifyRequest) => (authorizer.enabled ? (r: string) => request.grant?.may(r, 'pull') === true : undefined);
 
-  app.get('/api/v1/namespaces', async () => ({ namespaces: await chartCatalog.namespaces() }));
+  app.get('/api/v1/namespaces', { config: listing }, async (request) => ({ namespaces: await chartCatalog.namespaces(visible(request)) }));
 
-  app.get('/api/v1/charts', async (request) => {
+  app.get('/api/v1/charts', { config: listing }, async (request) => {
     const sort = query(request, 'sort') ?? 'name';
     if (sort !== 'name' && sort !== 'updated') throw new OciError('BAD_REQUEST', 'sort must be name or updated');
-    return { charts: await chartCatalog.charts(query(request, 'namespace'), sort) };
+    return { charts: await chartCatalog.charts(query(request, 'namespace'), sort, visible(request)) };
   });
 
-  app.get('/api/v1/charts/*', async (request, reply) => {
+  app.get('/api/v1/charts/*', { config: { access: 'delegated' } }, async (request, reply) => {
     const path = (request.params as { '*': string })['*'];
+    const repository = /^(.+?)(?:\/versions\/.*)?$/.exec(path)?.[1] ?? path;
+    await authorize(authorizer, request, [repositoryAccess(repository, 'pull')], 'basic');
     const file = /^(.+)\/versions\/([^/]+)\/(readme|values|values-schema)$/.exec(path);
     if (file) {
       const which = file[3] as keyof typeof fileTypes;

@@ -3,9 +3,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { OciError } from '../../errors.js';
 import type { BlobRef } from '../../charts/oci-layout.js';
 import type { Registry } from '../../registry/index.js';
+import { repositoryAccess } from '../../auth/access.js';
+import type { Authorizer } from '../../auth/authorizer.js';
+import { authorize, authRequest } from '../access.js';
 
 export interface ChartMuseumOptions {
   registry: Registry;
+  authorizer: Authorizer;
   /** Largest chart or provenance file accepted. */
   maxUploadBytes: number;
 }
@@ -33,7 +37,9 @@ export async function chartMuseumRoutes(app: FastifyInstance, options: ChartMuse
   app.addContentTypeParser('*', (_request, _payload, done) => done(null));
   await app.register(multipart, { limits: { fileSize: options.maxUploadBytes, files: 2, fields: 16, parts: 24 } });
 
-  const config = { errorFormat: 'chartmuseum' as const };
+  const { authorizer } = options;
+  const config = { errorFormat: 'chartmuseum' as const, access: 'delegated' as const };
+  const repositoryOf = (namespace: string, name: string): string => (namespace === '' ? name : `${namespace}/${name}`);
 
   app.route({
     method: 'POST',
@@ -43,6 +49,13 @@ export async function chartMuseumRoutes(app: FastifyInstance, options: ChartMuse
       const match = /^(?:(.+)\/)?(charts|prov)$/.exec((request.params as { '*': string })['*']);
       if (!match) throw new OciError('NOT_FOUND', 'not found');
       const namespace = match[1] ?? '';
+      // Who is asking is settled before any byte is stored; whether they may push, once the chart names its repository.
+      const grant = await authorize(authorizer, request, [], 'basic');
+      const mayPush = async (repository: string): Promise<void> => {
+        if (grant.may(repository, 'push')) return;
+        if (grant.identity.kind === 'anonymous') throw authorizer.challenge(authRequest(request), 'basic', [repositoryAccess(repository, 'push')]);
+        throw new OciError('DENIED', `no push access to ${repository}`);
+      };
       const upload: { chart?: BlobRef; prov?: BlobRef } = {};
       if (request.isMultipart()) {
         for await (const part of request.parts()) {
@@ -56,7 +69,7 @@ export async function chartMuseumRoutes(app: FastifyInstance, options: ChartMuse
       } else {
         upload.chart = await chartUploads.store(request.raw, options.maxUploadBytes);
       }
-      await chartUploads.publish(namespace, upload);
+      await chartUploads.publish(namespace, upload, mayPush);
       return reply.code(201).send({ saved: true });
     },
   });
@@ -70,6 +83,8 @@ export async function chartMuseumRoutes(app: FastifyInstance, options: ChartMuse
       const one = /^(?:(.+)\/)?charts\/([^/]+)\/([^/]+)$/.exec(path);
       if (one) {
         const [, namespace = '', name = '', version = ''] = one;
+        const action = request.method === 'DELETE' ? 'delete' : 'pull';
+        await authorize(authorizer, request, [repositoryAccess(repositoryOf(namespace, name), action)], 'basic');
         if (request.method === 'DELETE') {
           await chartUploads.remove(namespace, name, version);
           return reply.send({ deleted: true });
@@ -78,11 +93,15 @@ export async function chartMuseumRoutes(app: FastifyInstance, options: ChartMuse
       }
       if (request.method === 'DELETE') throw new OciError('UNSUPPORTED', 'DELETE takes a chart version', { status: 405 });
       const chart = /^(?:(.+)\/)?charts\/([^/]+)$/.exec(path);
-      if (chart) return reply.send(await chartUploads.versions(chart[1] ?? '', chart[2] as string));
+      if (chart) {
+        await authorize(authorizer, request, [repositoryAccess(repositoryOf(chart[1] ?? '', chart[2] as string), 'pull')], 'basic');
+        return reply.send(await chartUploads.versions(chart[1] ?? '', chart[2] as string));
+      }
       const list = /^(?:(.+)\/)?charts$/.exec(path);
       if (!list) throw new OciError('NOT_FOUND', 'not found');
+      const grant = await authorize(authorizer, request, [], 'basic');
       const offset = nonNegative(request, 'offset', false) ?? 0;
-      return reply.send(await chartUploads.list(list[1] ?? '', offset, nonNegative(request, 'limit', true)));
+      return reply.send(await chartUploads.list(list[1] ?? '', offset, nonNegative(request, 'limit', true), (r) => grant.may(r, 'pull')));
     },
   });
 }

@@ -2,9 +2,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Registry } from '../../registry/index.js';
 import { OciError } from '../../errors.js';
 import type { IndexFormat } from '../../registry/chart-index.js';
+import type { Authorizer } from '../../auth/authorizer.js';
+import { authorize, authRequest } from '../access.js';
 
 export interface ChartRepoOptions {
   registry: Registry;
+  authorizer: Authorizer;
   /** Serve JSON at index.yaml (Helm >= 3.13 reads it, and much faster on big indexes). */
   jsonAtIndexYaml: boolean;
 }
@@ -31,7 +34,13 @@ export async function chartRepoRoutes(app: FastifyInstance, options: ChartRepoOp
 
   async function sendIndex(request: FastifyRequest, reply: FastifyReply, namespace: string, file: string): Promise<FastifyReply> {
     const format: IndexFormat = file === 'index.json' || options.jsonAtIndexYaml ? 'json' : 'yaml';
-    const document = await chartRepository.index(namespace, format, request.host);
+    const grant = await authorize(options.authorizer, request, [], 'basic');
+    const visible = options.authorizer.enabled ? (repository: string) => grant.may(repository, 'pull') : undefined;
+    const { document, hidden, shown } = await chartRepository.index(namespace, format, request.host, visible);
+    // Anonymous and shown nothing of a namespace that has charts: ask for credentials.
+    if (hidden > 0 && shown === 0 && grant.identity.kind === 'anonymous') {
+      throw options.authorizer.challenge(authRequest(request), 'basic');
+    }
     reply.headers({
       'content-type': format === 'json' ? 'application/json' : 'application/x-yaml',
       etag: document.etag,
@@ -49,13 +58,22 @@ export async function chartRepoRoutes(app: FastifyInstance, options: ChartRepoOp
   app.route({
     method: ['GET', 'HEAD'],
     url: '/chartrepo/*',
+    config: { access: 'delegated' },
     handler: async (request, reply) => {
       const path = decodePath((request.params as { '*': string })['*']);
       const indexMatch = /^(?:(.+)\/)?(index\.yaml|index\.json)$/.exec(path);
       if (indexMatch) return sendIndex(request, reply, indexMatch[1] ?? '', indexMatch[2] as string);
       const fileMatch = /^(?:(.+)\/)?charts\/([^/]+)$/.exec(path);
       if (!fileMatch) throw new OciError('NOT_FOUND', 'not a chart repository path');
-      const download = await chartRepository.download(fileMatch[1] ?? '', fileMatch[2] as string);
+      const grant = await authorize(options.authorizer, request, [], 'basic');
+      let download;
+      try {
+        download = await chartRepository.download(fileMatch[1] ?? '', fileMatch[2] as string, (repository) => grant.may(repository, 'pull'));
+      } catch (err) {
+        // A caller who has not signed in learns only that signing in may help, never whether the file exists.
+        if (options.authorizer.enabled && grant.identity.kind === 'anonymous') throw options.authorizer.challenge(authRequest(request), 'basic');
+        throw err;
+      }
       reply.headers({
         'content-type': download.kind === 'chart' ? 'application/gzip' : 'application/pgp-signature',
         'content-length': download.size,

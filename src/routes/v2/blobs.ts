@@ -1,4 +1,5 @@
 import type { FastifyReply } from 'fastify';
+import { repositoryAccess } from '../../auth/access.js';
 import type { BlobRead } from '../../registry/blobs.js';
 import type { V2ResourceFactory } from './types.js';
 import { header } from './request.js';
@@ -16,12 +17,17 @@ function blobHeaders(reply: FastifyReply, blob: BlobRead): FastifyReply {
 
 export const blobsResource: V2ResourceFactory = ({ blobs }) => ({
   pattern: /^\/v2\/(.+)\/blobs\/([^/]+)$/,
-  handlers: {
-    async HEAD(_request, reply, [name = '', digest = '']) {
-      const blob = await blobs.head(name, digest);
-      return blobHeaders(reply, blob).header('content-length', blob.size).code(200).send();
+  operations: {
+    HEAD: {
+      access: ([name = '']) => ({ required: [repositoryAccess(name, 'pull')] }),
+      async handle(_request, reply, [name = '', digest = '']) {
+        const blob = await blobs.head(name, digest);
+        return blobHeaders(reply, blob).header('content-length', blob.size).code(200).send();
+      },
     },
-    async GET(request, reply, [name = '', digest = '']) {
+    GET: {
+      access: ([name = '']) => ({ required: [repositoryAccess(name, 'pull')] }),
+      async handle(request, reply, [name = '', digest = '']) {
       const blob = await blobs.get(name, digest, header(request, 'range'));
       blobHeaders(reply, blob);
       if (blob.range) {
@@ -31,10 +37,14 @@ export const blobsResource: V2ResourceFactory = ({ blobs }) => ({
         reply.code(200).header('content-length', blob.size);
       }
       return reply.send(blob.body);
+      },
     },
-    async DELETE(_request, reply, [name = '', digest = '']) {
-      await blobs.delete(name, digest);
-      return reply.code(202).header('content-length', 0).send();
+    DELETE: {
+      access: ([name = '']) => ({ required: [repositoryAccess(name, 'delete')] }),
+      async handle(_request, reply, [name = '', digest = '']) {
+        await blobs.delete(name, digest);
+        return reply.code(202).header('content-length', 0).send();
+      },
     },
   },
 });

@@ -1,4 +1,5 @@
 import type { FastifyReply } from 'fastify';
+import { repositoryAccess } from '../../auth/access.js';
 import type { StoredManifest } from '../../db/metadata.js';
 import type { V2ResourceFactory } from './types.js';
 import { contentLength, header } from './request.js';
@@ -14,15 +15,23 @@ function manifestHeaders(reply: FastifyReply, manifest: StoredManifest): Fastify
 
 export const manifestsResource: V2ResourceFactory = ({ manifests }) => ({
   pattern: /^\/v2\/(.+)\/manifests\/([^/]+)$/,
-  handlers: {
-    async GET(_request, reply, [name = '', reference = '']) {
-      const manifest = await manifests.get(name, reference);
-      return manifestHeaders(reply, manifest).send(manifest.content);
+  operations: {
+    GET: {
+      access: ([name = '']) => ({ required: [repositoryAccess(name, 'pull')] }),
+      async handle(_request, reply, [name = '', reference = '']) {
+        const manifest = await manifests.get(name, reference);
+        return manifestHeaders(reply, manifest).send(manifest.content);
+      },
     },
-    async HEAD(_request, reply, [name = '', reference = '']) {
-      return manifestHeaders(reply, await manifests.get(name, reference)).send();
+    HEAD: {
+      access: ([name = '']) => ({ required: [repositoryAccess(name, 'pull')] }),
+      async handle(_request, reply, [name = '', reference = '']) {
+        return manifestHeaders(reply, await manifests.get(name, reference)).send();
+      },
     },
-    async PUT(request, reply, [name = '', reference = '']) {
+    PUT: {
+      access: ([name = '']) => ({ required: [repositoryAccess(name, 'pull', 'push')] }),
+      async handle(request, reply, [name = '', reference = '']) {
       const pushed = await manifests.put(name, reference, {
         stream: request.raw,
         length: contentLength(request),
@@ -35,10 +44,14 @@ export const manifestsResource: V2ResourceFactory = ({ manifests }) => ({
       });
       if (pushed.subject) reply.header('oci-subject', pushed.subject);
       return reply.send();
+      },
     },
-    async DELETE(_request, reply, [name = '', reference = '']) {
-      await manifests.delete(name, reference);
-      return reply.code(202).header('content-length', 0).send();
+    DELETE: {
+      access: ([name = '']) => ({ required: [repositoryAccess(name, 'delete')] }),
+      async handle(_request, reply, [name = '', reference = '']) {
+        await manifests.delete(name, reference);
+        return reply.code(202).header('content-length', 0).send();
+      },
     },
   },
 });
