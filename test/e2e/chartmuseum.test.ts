@@ -16,190 +16,55 @@
 // environment. curl is spawned directly (no shell). A missing Helm, curl or gpg is a failure,
 // never a skip: `node scripts/provision-clients.mjs` for Helm, `apt-get install -y curl gnupg`.
 
-import { createHash } from 'node:crypto';
-import { accessSync, constants as fsConstants, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import t, { type Test } from 'tap';
 import { parse as parseYaml } from 'yaml';
 import { tar } from '../helpers/charts.js';
-import { clientCacheRoot, findHelm, helmEnv, runClient, type ClientResult } from '../helpers/clients.js';
-import { findGpg, makeSigningKey, type GpgKey } from '../helpers/gpg.js';
+import { runClient } from '../helpers/clients.js';
+import { signingKeysOnce } from '../helpers/gpg.js';
+import {
+  describeRun,
+  escapeRe,
+  helm,
+  helmFor,
+  makeChart as packageChart,
+  ociArgs,
+  pullTry,
+  rowOf,
+  searchJson,
+  tableRow,
+  type Chart,
+  type ChartSpec,
+  type Helm,
+  type HelmMajor,
+  type Pulled,
+} from '../helpers/helm.js';
+import { sha256hex } from '../helpers/oci.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { tempDir } from '../helpers/tmp.js';
+import { onPath } from '../helpers/which.js';
 
 const SUBTEST_TIMEOUT = 300_000;
-const HELM_TIMEOUT = 120_000;
 const CURL_TIMEOUT = 60_000;
-
-type HelmMajor = 3 | 4;
-
-interface Helm {
-  major: HelmMajor;
-  bin: string;
-  env: Record<string, string>;
-}
-
-interface Chart {
-  name: string;
-  version: string;
-  appVersion: string;
-  description: string;
-  /** The packaged .tgz. */
-  file: string;
-  bytes: Buffer;
-  /** sha256 of the .tgz, hex only (as ChartMuseum and index.yaml write it). */
-  hex: string;
-  /** `<file>.prov` when signed. */
-  provFile?: string;
-  prov?: Buffer;
-}
-
-interface SearchRow {
-  name: string;
-  version: string;
-  app_version: string;
-  description: string;
-}
-
-function sha256hex(bytes: Buffer | string): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
-function tempDir(t: Test, prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `chartroom-e2e-cm-${prefix}-`));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-// --- helm -------------------------------------------------------------------------------------
-
-function helmFor(t: Test, major: HelmMajor): Helm | undefined {
-  const bin = findHelm(major);
-  if (bin === undefined) {
-    t.fail(
-      `Helm ${major} not found: run "node scripts/provision-clients.mjs" (it caches helm under ${clientCacheRoot()}), ` +
-        `put a Helm ${major} binary on PATH, or set HELM${major}`,
-    );
-    return undefined;
-  }
-  return { major, bin, env: helmEnv(tempDir(t, `helm${major}-home`)) };
-}
-
-function describeRun(h: Helm, args: string[], result: ClientResult): string {
-  return `helm ${h.major}: \`helm ${args.join(' ')}\` exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
-}
-
-function helmTry(h: Helm, args: string[]): Promise<ClientResult> {
-  return runClient(h.bin, args, { env: h.env, timeoutMs: HELM_TIMEOUT });
-}
-
-/** Runs helm; a non-zero exit throws with the command and its output, which fails the test. */
-async function helm(h: Helm, args: string[]): Promise<ClientResult> {
-  const result = await helmTry(h, args);
-  if (result.code !== 0) throw new Error(describeRun(h, args, result));
-  return result;
-}
-
-/**
- * Registry (oci://) arguments as a user types them against a plain-HTTP registry: Helm 4 needs
- * --plain-http; Helm 3 falls back to plain HTTP for loopback hosts by itself.
- */
-function ociArgs(h: Helm, args: string[]): string[] {
-  return h.major === 4 ? [...args, '--plain-http'] : args;
-}
 
 let serial = 0;
 
-interface ChartSpec {
-  name: string;
-  version: string;
-  signWith?: GpgKey;
-  /** Overrides the default description (a different description = a different .tgz). */
-  description?: string;
-}
-
-/** `helm create` + edit Chart.yaml + `helm package [--sign]`, into `<workDir>/packages`. */
-async function makeChart(h: Helm, workDir: string, spec: ChartSpec): Promise<Chart> {
-  const { name, version } = spec;
+/** A chart with an appVersion unique per packaged chart; a different description makes a different .tgz. */
+function makeChart(h: Helm, workDir: string, spec: Pick<ChartSpec, 'name' | 'version' | 'signWith'> & { description?: string }): Promise<Chart> {
   serial += 1;
-  const srcDir = join(workDir, 'src', `${name}-${version}-${serial}`);
-  mkdirSync(srcDir, { recursive: true });
-  const chartDir = join(srcDir, name);
-  await helm(h, ['create', chartDir]);
-  const appVersion = `7.${serial}.${h.major}`;
-  const description = spec.description ?? `Chartroom ChartMuseum API e2e ${name} ${version}`;
-  const chartYamlPath = join(chartDir, 'Chart.yaml');
-  writeFileSync(
-    chartYamlPath,
-    readFileSync(chartYamlPath, 'utf8')
-      .replace(/^name:.*$/m, `name: ${name}`)
-      .replace(/^version:.*$/m, `version: ${version}`)
-      .replace(/^appVersion:.*$/m, `appVersion: "${appVersion}"`)
-      .replace(/^description:.*$/m, `description: ${description}`),
-  );
-  const outDir = join(workDir, 'packages');
-  mkdirSync(outDir, { recursive: true });
-  const sign = spec.signWith ? ['--sign', '--key', spec.signWith.name, '--keyring', spec.signWith.secring] : [];
-  await helm(h, ['package', chartDir, '--destination', outDir, ...sign]);
-  const file = join(outDir, `${name}-${version}.tgz`);
-  const bytes = readFileSync(file);
-  const chart: Chart = { name, version, appVersion, description, file, bytes, hex: sha256hex(bytes) };
-  if (spec.signWith) {
-    if (!existsSync(`${file}.prov`)) throw new Error(`helm ${h.major} package --sign left no ${file}.prov`);
-    chart.provFile = `${file}.prov`;
-    chart.prov = readFileSync(chart.provFile);
-  }
-  return chart;
-}
-
-/** `helm pull` into a fresh directory; returns the files it left there and how it went. */
-async function pullInto(t: Test, h: Helm, args: string[]): Promise<{ files: Map<string, Buffer>; result: ClientResult; command: string[] }> {
-  const dest = tempDir(t, 'pull');
-  const command = ['pull', ...args, '--destination', dest];
-  const result = await helmTry(h, command);
-  const files = new Map<string, Buffer>();
-  for (const name of readdirSync(dest)) files.set(name, readFileSync(join(dest, name)));
-  return { files, result, command };
-}
-
-async function searchJson(h: Helm, args: string[]): Promise<SearchRow[]> {
-  const result = await helm(h, ['search', 'repo', ...args, '--output', 'json']);
-  const parsed: unknown = JSON.parse(result.stdout);
-  if (!Array.isArray(parsed)) throw new Error(`helm search repo ${args.join(' ')} -o json printed no array:\n${result.stdout}`);
-  return parsed as SearchRow[];
-}
-
-function rowOf(chart: Chart, repo: string): SearchRow {
-  return { name: `${repo}/${chart.name}`, version: chart.version, app_version: chart.appVersion, description: chart.description };
-}
-
-function escapeRe(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/** The table row `helm search repo` prints: NAME, CHART VERSION, APP VERSION, DESCRIPTION. */
-function tableRow(chart: Chart, repo: string): RegExp {
-  return new RegExp(
-    `^${escapeRe(`${repo}/${chart.name}`)}\\s+${escapeRe(chart.version)}\\s+${escapeRe(chart.appVersion)}\\s+${escapeRe(chart.description)}\\s*$`,
-    'm',
-  );
+  return packageChart(h, workDir, {
+    ...spec,
+    appVersion: `7.${serial}.${h.major}`,
+    description: spec.description ?? `Chartroom ChartMuseum API e2e ${spec.name} ${spec.version}`,
+  });
 }
 
 // --- curl -------------------------------------------------------------------------------------
 
 function findCurl(): string | undefined {
-  if (process.env['CURL']) return process.env['CURL'];
-  for (const dir of (process.env['PATH'] ?? '').split(delimiter)) {
-    if (!dir) continue;
-    try {
-      accessSync(join(dir, 'curl'), fsConstants.X_OK);
-      return join(dir, 'curl');
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
+  return process.env['CURL'] || onPath('curl');
 }
 
 interface CurlReply {
@@ -298,23 +163,8 @@ async function indexVersions(t: Test, curl: Curl, server: TestServer, name: stri
   return index?.entries?.[name]?.map((e) => String(e.version));
 }
 
-// --- signing keys, generated once for the whole file -------------------------------------------
-
-let keyPromise: Promise<GpgKey> | undefined;
-
-function signingKey(): Promise<GpgKey> {
-  if (keyPromise) return keyPromise;
-  const gpg = findGpg();
-  if (gpg === undefined) {
-    keyPromise = Promise.reject(new Error('gpg not found: install the Debian package gnupg (apt-get install -y gnupg) or set GPG'));
-  } else {
-    const root = mkdtempSync(join(tmpdir(), 'chartroom-e2e-cm-gpg-'));
-    t.teardown(() => rmSync(root, { recursive: true, force: true }));
-    keyPromise = makeSigningKey(gpg, root, 'Chartroom CM Signer', 'cm-signer@chartroom.test');
-  }
-  keyPromise.catch(() => undefined);
-  return keyPromise;
-}
+/** The key that signs the charts, generated once for the whole file. */
+const signingKeys = signingKeysOnce(t, { signer: { name: 'Chartroom CM Signer', email: 'cm-signer@chartroom.test' } });
 
 // --- the suites -------------------------------------------------------------------------------
 
@@ -348,7 +198,7 @@ function helmSuite(major: HelmMajor): void {
       });
       assertSaved(t, up, 'curl --data-binary @app-1.4.0.tgz');
 
-      const pulled = await pullInto(t, h, ociArgs(h, [`oci://${server.host}/team/app`, '--version', '1.4.0']));
+      const pulled = await pullTry(t, h, ociArgs(h, [`oci://${server.host}/team/app`, '--version', '1.4.0']));
       t.equal(pulled.result.code, 0, 'helm pull oci://HOST/team/app --version 1.4.0 succeeds', { output: describeRun(h, pulled.command, pulled.result) });
       t.same([...pulled.files.keys()], ['app-1.4.0.tgz'], 'helm pull oci:// writes app-1.4.0.tgz');
       const bytes = pulled.files.get('app-1.4.0.tgz');
@@ -374,7 +224,7 @@ function helmSuite(major: HelmMajor): void {
       });
       t.same(await searchJson(h, ['team/app', '--versions']), [rowOf(chart, 'team')], 'helm search repo team/app --versions -o json: exactly 1.4.0');
 
-      const overRepo = await pullInto(t, h, ['team/app', '--version', '1.4.0']);
+      const overRepo = await pullTry(t, h, ['team/app', '--version', '1.4.0']);
       t.equal(overRepo.result.code, 0, 'helm pull team/app --version 1.4.0 over the classic repo', { output: describeRun(h, overRepo.command, overRepo.result) });
       const repoBytes = overRepo.files.get('app-1.4.0.tgz');
       t.equal(repoBytes === undefined ? undefined : sha256hex(repoBytes), chart.hex, 'the .tgz pulled over the classic repo is byte-identical');
@@ -384,7 +234,7 @@ function helmSuite(major: HelmMajor): void {
       const ctx = setup(t, major, 'signed');
       if (!ctx) return;
       const { h, curl, work } = ctx;
-      const signer = await signingKey();
+      const { signer } = await signingKeys();
       const chart = await makeChart(h, work, { name: 'app', version: '1.5.0', signWith: signer });
       const prov = chart.prov ?? Buffer.alloc(0);
       t.match(prov.toString('utf8'), /^-----BEGIN PGP SIGNED MESSAGE-----/, 'helm package --sign wrote app-1.5.0.tgz.prov');
@@ -396,7 +246,7 @@ function helmSuite(major: HelmMajor): void {
 
       const signedBy = new RegExp(`Signed by: ${escapeRe(signer.name)} <${escapeRe(signer.email)}>`);
       const fingerprint = new RegExp(`Using Key With Fingerprint: ${signer.fingerprint}`, 'i');
-      const checkVerified = (what: string, pulled: Awaited<ReturnType<typeof pullInto>>, name: string, c: Chart): void => {
+      const checkVerified = (what: string, pulled: Pulled, name: string, c: Chart): void => {
         const output = describeRun(h, pulled.command, pulled.result);
         t.equal(pulled.result.code, 0, `${what} succeeds`, { output });
         const printed = `${pulled.result.stdout}\n${pulled.result.stderr}`;
@@ -410,27 +260,27 @@ function helmSuite(major: HelmMajor): void {
         });
       };
 
-      const overOci = await pullInto(t, h, ociArgs(h, [`oci://${server.host}/team/app`, '--version', '1.5.0', '--verify', '--keyring', signer.pubring]));
+      const overOci = await pullTry(t, h, ociArgs(h, [`oci://${server.host}/team/app`, '--version', '1.5.0', '--verify', '--keyring', signer.pubring]));
       checkVerified('helm pull oci://HOST/team/app --version 1.5.0 --verify', overOci, 'app-1.5.0', chart);
 
       await helm(h, ['repo', 'add', 'team', `${server.url}/chartrepo/team`]);
       await helm(h, ['repo', 'update']);
-      const overRepo = await pullInto(t, h, ['team/app', '--version', '1.5.0', '--verify', '--keyring', signer.pubring]);
+      const overRepo = await pullTry(t, h, ['team/app', '--version', '1.5.0', '--verify', '--keyring', signer.pubring]);
       checkVerified('helm pull team/app --version 1.5.0 --verify (classic repo)', overRepo, 'app-1.5.0', chart);
 
       // The two-step form: the .tgz as a raw body, then the .prov to /prov on its own.
       const later = await makeChart(h, work, { name: 'app', version: '1.6.0', signWith: signer });
       assertSaved(t, await curl(['--data-binary', `@${later.file}`, `${server.url}/api/chartrepo/team/charts`]), 'curl --data-binary @app-1.6.0.tgz');
-      const unverifiable = await pullInto(t, h, ociArgs(h, [`oci://${server.host}/team/app`, '--version', '1.6.0', '--verify', '--keyring', signer.pubring]));
+      const unverifiable = await pullTry(t, h, ociArgs(h, [`oci://${server.host}/team/app`, '--version', '1.6.0', '--verify', '--keyring', signer.pubring]));
       t.not(unverifiable.result.code, 0, 'before its .prov is posted, pull --verify of 1.6.0 fails', {
         output: describeRun(h, unverifiable.command, unverifiable.result),
       });
       const provUp = await curl(['--data-binary', `@${later.provFile ?? ''}`, `${server.url}/api/chartrepo/team/prov`]);
       assertSaved(t, provUp, 'curl --data-binary @app-1.6.0.tgz.prov …/api/chartrepo/team/prov');
-      const laterOci = await pullInto(t, h, ociArgs(h, [`oci://${server.host}/team/app`, '--version', '1.6.0', '--verify', '--keyring', signer.pubring]));
+      const laterOci = await pullTry(t, h, ociArgs(h, [`oci://${server.host}/team/app`, '--version', '1.6.0', '--verify', '--keyring', signer.pubring]));
       checkVerified('after POST /prov, helm pull oci://…/app --version 1.6.0 --verify', laterOci, 'app-1.6.0', later);
       await helm(h, ['repo', 'update', 'team']);
-      const laterRepo = await pullInto(t, h, ['team/app', '--version', '1.6.0', '--verify', '--keyring', signer.pubring]);
+      const laterRepo = await pullTry(t, h, ['team/app', '--version', '1.6.0', '--verify', '--keyring', signer.pubring]);
       checkVerified('after POST /prov, helm pull team/app --version 1.6.0 --verify (classic repo)', laterRepo, 'app-1.6.0', later);
     });
 
@@ -467,7 +317,7 @@ function helmSuite(major: HelmMajor): void {
       t.equal(download.status, 200, 'GET /chartrepo/team/charts/app-1.4.0.tgz', { exchange: download.exchange });
       t.equal(sha256hex(download.body), v140.hex, 'the classic repo still serves the first upload byte for byte');
       t.equal(await manifestDigest(curl, server, 'team/app', '1.4.0'), manifestBefore, 'the 409 left the manifest as it was');
-      const kept = await pullInto(t, h, ociArgs(h, [`oci://${server.host}/team/app`, '--version', '1.4.0']));
+      const kept = await pullTry(t, h, ociArgs(h, [`oci://${server.host}/team/app`, '--version', '1.4.0']));
       t.equal(kept.result.code, 0, 'helm pull oci://…/app --version 1.4.0 after the 409', { output: describeRun(h, kept.command, kept.result) });
       const keptBytes = kept.files.get('app-1.4.0.tgz');
       t.equal(keptBytes === undefined ? undefined : sha256hex(keptBytes), v140.hex, 'helm pull oci:// still returns the first upload byte for byte');
@@ -486,17 +336,17 @@ function helmSuite(major: HelmMajor): void {
       t.equal(deleted.status, 200, 'curl -X DELETE …/charts/app/1.4.0: 200', { exchange: deleted.exchange });
       t.same(deleted.json, { deleted: true }, 'curl -X DELETE …/charts/app/1.4.0: {"deleted":true}', { exchange: deleted.exchange });
 
-      const gone = await pullInto(t, h, ociArgs(h, [`oci://${server.host}/team/app`, '--version', '1.4.0']));
+      const gone = await pullTry(t, h, ociArgs(h, [`oci://${server.host}/team/app`, '--version', '1.4.0']));
       t.not(gone.result.code, 0, 'after DELETE, helm pull oci://…/app --version 1.4.0 fails', { output: describeRun(h, gone.command, gone.result) });
       t.same([...gone.files.keys()], [], 'and writes nothing');
       t.match(gone.result.stderr, /not found|404/i, 'and the error is that it is not found', { stderr: gone.result.stderr });
-      const still = await pullInto(t, h, ociArgs(h, [`oci://${server.host}/team/app`, '--version', '1.5.0']));
+      const still = await pullTry(t, h, ociArgs(h, [`oci://${server.host}/team/app`, '--version', '1.5.0']));
       t.equal(still.result.code, 0, 'helm pull oci://…/app --version 1.5.0 still works', { output: describeRun(h, still.command, still.result) });
 
       t.same(await indexVersions(t, curl, server, 'app'), ['1.5.0'], 'index.yaml lists app 1.5.0 only');
       await helm(h, ['repo', 'update', 'team']);
       t.same(await searchJson(h, ['team/app', '--versions']), [rowOf(v150, 'team')], 'after repo update, search repo --versions: 1.5.0 only');
-      const notListed = await pullInto(t, h, ['team/app', '--version', '1.4.0']);
+      const notListed = await pullTry(t, h, ['team/app', '--version', '1.4.0']);
       t.not(notListed.result.code, 0, 'helm pull team/app --version 1.4.0 over the classic repo fails', {
         output: describeRun(h, notListed.command, notListed.result),
       });
@@ -593,7 +443,7 @@ function helmSuite(major: HelmMajor): void {
       }
 
       // The listed chart is what the OCI side serves too.
-      const pulled = await pullInto(t, h, ociArgs(h, [`oci://${server.host}/team/db`, '--version', '0.1.0']));
+      const pulled = await pullTry(t, h, ociArgs(h, [`oci://${server.host}/team/db`, '--version', '0.1.0']));
       t.equal(pulled.result.code, 0, 'helm pull oci://…/team/db --version 0.1.0', { output: describeRun(h, pulled.command, pulled.result) });
       const dbBytes = pulled.files.get('db-0.1.0.tgz');
       t.equal(dbBytes === undefined ? undefined : sha256hex(dbBytes), db.hex, 'helm pull oci:// gives the .tgz the API digest names');
@@ -627,7 +477,7 @@ function helmSuite(major: HelmMajor): void {
       assertSaved(t, await curl(['--data-binary', `@${chart.file}`, api]), 'then a real chart');
       const after = await curl([`${server.url}/v2/_catalog`]);
       t.same(after.json, { repositories: ['team/app'] }, 'GET /v2/_catalog then lists team/app only', { exchange: after.exchange });
-      const pulled = await pullInto(t, h, ociArgs(h, [`oci://${server.host}/team/app`, '--version', '0.1.0']));
+      const pulled = await pullTry(t, h, ociArgs(h, [`oci://${server.host}/team/app`, '--version', '0.1.0']));
       t.equal(pulled.result.code, 0, 'and helm pull oci://…/team/app --version 0.1.0 gets it', { output: describeRun(h, pulled.command, pulled.result) });
     });
   });

@@ -8,236 +8,62 @@
 // environment (helmEnv). A missing Helm binary or a missing gpg is a failure, never a skip:
 // run `node scripts/provision-clients.mjs` for Helm, `apt-get install -y gnupg` for gpg.
 
-import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import t, { type Test } from 'tap';
-import { clientCacheRoot, findHelm, helmEnv, runClient, type ClientResult } from '../helpers/clients.js';
-import { findGpg, makeSigningKey, type GpgKey } from '../helpers/gpg.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import t from 'tap';
+import { signingKeysOnce } from '../helpers/gpg.js';
+import {
+  describeRun,
+  helm,
+  helmFor,
+  helmTry,
+  makeChart as packageChart,
+  pullInto,
+  push,
+  rowOf,
+  searchJson,
+  tableRow,
+  type Chart,
+  type ChartSpec,
+  type Helm,
+  type HelmMajor,
+} from '../helpers/helm.js';
+import { httpGet } from '../helpers/http.js';
+import { sha256 } from '../helpers/oci.js';
+import { startServer } from '../helpers/server.js';
+import { tempDir } from '../helpers/tmp.js';
 
 const SUBTEST_TIMEOUT = 300_000;
-const HELM_TIMEOUT = 120_000;
 
-type HelmMajor = 3 | 4;
-
-interface Helm {
-  major: HelmMajor;
-  bin: string;
-  env: Record<string, string>;
-}
-
-interface Chart {
-  name: string;
-  version: string;
-  appVersion: string;
-  description: string;
-  /** The packaged .tgz. */
-  file: string;
-  bytes: Buffer;
-  /** sha256 of the .tgz, `sha256:<hex>`. */
-  digest: string;
-  /** `<file>.prov` when the chart was signed. */
-  prov?: Buffer;
-  /** replicaCount in values.yaml: unique per packaged chart. */
-  replicas: number;
-  /** image.repository in values.yaml: unique per packaged chart, rendered by the deployment template. */
-  image: string;
+interface RepoChart extends Chart {
   /** First line of README.md. */
   readmeTitle: string;
 }
 
-interface SearchRow {
-  name: string;
-  version: string;
-  app_version: string;
-  description: string;
-}
-
-function sha256(bytes: Buffer | string): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-}
-
-function tempDir(t: Test, prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `chartroom-e2e-${prefix}-`));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-/** The Helm binary of that major version in a fresh isolated environment, or a failed assertion. */
-function helmFor(t: Test, major: HelmMajor): Helm | undefined {
-  const bin = findHelm(major);
-  if (bin === undefined) {
-    t.fail(
-      `Helm ${major} not found: run "node scripts/provision-clients.mjs" (it caches helm under ${clientCacheRoot()}), ` +
-        `put a Helm ${major} binary on PATH, or set HELM${major}`,
-    );
-    return undefined;
-  }
-  return { major, bin, env: helmEnv(tempDir(t, `helm${major}-home`)) };
-}
-
-function describeRun(h: Helm, args: string[], result: ClientResult): string {
-  return `helm ${h.major}: \`helm ${args.join(' ')}\` exited ${result.code}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`;
-}
-
-/** Runs helm and returns whatever it did, exit code included. */
-function helmTry(h: Helm, args: string[], cwd?: string): Promise<ClientResult> {
-  return runClient(h.bin, args, { env: h.env, cwd, timeoutMs: HELM_TIMEOUT });
-}
-
-/** Runs helm; a non-zero exit throws with the command and its output, which fails the test. */
-async function helm(h: Helm, args: string[], cwd?: string): Promise<ClientResult> {
-  const result = await helmTry(h, args, cwd);
-  if (result.code !== 0) throw new Error(describeRun(h, args, result));
-  return result;
-}
-
-/** Registry (oci://) commands talk plain HTTP to the test server; Helm 4 needs --plain-http on each. */
-function oci(h: Helm, args: string[], cwd?: string): Promise<ClientResult> {
-  return helm(h, [...args, '--plain-http'], cwd);
-}
-
 let serial = 0;
 
-interface ChartSpec {
-  name: string;
-  version: string;
-  /** Sign with this key (`helm package --sign`), leaving `<name>-<version>.tgz.prov` beside the .tgz. */
-  signWith?: GpgKey;
-}
-
-/** `helm create` + edit Chart.yaml, values.yaml, README.md + `helm package`, into `<workDir>/packages`. */
-async function makeChart(h: Helm, workDir: string, spec: ChartSpec): Promise<Chart> {
+/**
+ * A chart whose appVersion, replicaCount and image.repository (rendered by the deployment
+ * template) are unique per packaged chart, with a README.md naming it; signed when `signWith` is given.
+ */
+async function makeChart(h: Helm, workDir: string, spec: Pick<ChartSpec, 'name' | 'version' | 'signWith'>): Promise<RepoChart> {
   const { name, version } = spec;
   serial += 1;
-  const srcDir = join(workDir, 'src', `${name}-${version}`);
-  mkdirSync(srcDir, { recursive: true });
-  const chartDir = join(srcDir, name);
-  await helm(h, ['create', chartDir]);
-
-  const appVersion = `9.${serial}.${h.major}`;
-  const description = `Chartroom classic repo e2e ${name} ${version}`;
-  const chartYamlPath = join(chartDir, 'Chart.yaml');
-  const chartYaml = readFileSync(chartYamlPath, 'utf8')
-    .replace(/^name:.*$/m, `name: ${name}`)
-    .replace(/^version:.*$/m, `version: ${version}`)
-    .replace(/^appVersion:.*$/m, `appVersion: "${appVersion}"`)
-    .replace(/^description:.*$/m, `description: ${description}`);
-  writeFileSync(chartYamlPath, chartYaml);
-
-  const replicas = 10 + serial;
-  const image = `registry.chartroom.test/marker-${name}-${version.replace(/[^0-9a-z]/g, '-')}-h${h.major}`;
-  const valuesPath = join(chartDir, 'values.yaml');
-  const values = readFileSync(valuesPath, 'utf8')
-    .replace(/^replicaCount:.*$/m, `replicaCount: ${replicas}`)
-    .replace(/^(\s+)repository:.*$/m, `$1repository: ${image}`);
-  if (!values.includes(image)) throw new Error(`helm ${h.major} create: no image.repository in values.yaml to edit:\n${values}`);
-  writeFileSync(valuesPath, values);
-
   const readmeTitle = `# ${name} ${version}: the Chartroom classic repository e2e chart (Helm ${h.major})`;
-  writeFileSync(join(chartDir, 'README.md'), `${readmeTitle}\n\nInstall with \`helm install ${name} team/${name}\`.\n`);
-
-  const outDir = join(workDir, 'packages');
-  mkdirSync(outDir, { recursive: true });
-  const sign = spec.signWith ? ['--sign', '--key', spec.signWith.name, '--keyring', spec.signWith.secring] : [];
-  await helm(h, ['package', chartDir, '--destination', outDir, ...sign]);
-  const file = join(outDir, `${name}-${version}.tgz`);
-  const bytes = readFileSync(file);
-  const chart: Chart = { name, version, appVersion, description, file, bytes, digest: sha256(bytes), replicas, image, readmeTitle };
-  if (spec.signWith) {
-    if (!existsSync(`${file}.prov`)) throw new Error(`helm ${h.major} package --sign left no ${file}.prov`);
-    chart.prov = readFileSync(`${file}.prov`);
-  }
-  return chart;
-}
-
-function push(h: Helm, server: TestServer, chart: Chart, namespace = 'team'): Promise<ClientResult> {
-  const target = namespace === '' ? `oci://${server.host}` : `oci://${server.host}/${namespace}`;
-  return oci(h, ['push', chart.file, target]);
-}
-
-/** `helm pull` into a fresh directory; returns the files it left there. */
-async function pullInto(t: Test, h: Helm, args: string[], plainHttp: boolean): Promise<{ files: Map<string, Buffer>; result: ClientResult }> {
-  const dest = tempDir(t, 'pull');
-  const full = ['pull', ...args, '--destination', dest];
-  const result = await (plainHttp ? oci(h, full) : helm(h, full));
-  const files = new Map<string, Buffer>();
-  for (const name of readdirSync(dest)) files.set(name, readFileSync(join(dest, name)));
-  return { files, result };
-}
-
-async function searchJson(h: Helm, args: string[]): Promise<SearchRow[]> {
-  const result = await helm(h, ['search', 'repo', ...args, '--output', 'json']);
-  const parsed: unknown = JSON.parse(result.stdout);
-  if (!Array.isArray(parsed)) throw new Error(`helm search repo ${args.join(' ')} -o json printed no array:\n${result.stdout}`);
-  return parsed as SearchRow[];
-}
-
-function rowOf(chart: Chart, repo: string): SearchRow {
-  return { name: `${repo}/${chart.name}`, version: chart.version, app_version: chart.appVersion, description: chart.description };
-}
-
-/** The table row `helm search repo` prints for a chart: NAME, CHART VERSION, APP VERSION, DESCRIPTION. */
-function tableRow(chart: Chart, repo: string): RegExp {
-  const esc = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`^${esc(`${repo}/${chart.name}`)}\\s+${esc(chart.version)}\\s+${esc(chart.appVersion)}\\s+${esc(chart.description)}\\s*$`, 'm');
-}
-
-interface HttpReply {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-}
-
-/** One GET on its own connection (`Connection: close`), so no kept-alive socket delays app.close(). */
-function httpGet(url: string, headers: Record<string, string> = {}): Promise<HttpReply> {
-  return new Promise<HttpReply>((resolve, reject) => {
-    const req = httpRequest(url, { method: 'GET', agent: false, headers: { connection: 'close', ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
+  const chart = await packageChart(h, workDir, {
+    ...spec,
+    appVersion: `9.${serial}.${h.major}`,
+    description: `Chartroom classic repo e2e ${name} ${version}`,
+    replicas: 10 + serial,
+    image: `registry.chartroom.test/marker-${name}-${version.replace(/[^0-9a-z]/g, '-')}-h${h.major}`,
+    readme: `${readmeTitle}\n\nInstall with \`helm install ${name} team/${name}\`.\n`,
   });
+  return { ...chart, readmeTitle };
 }
 
-// --- signing keys: generated once for the whole file, shared by both Helm versions ---------------
-
-interface Keys {
-  signer: GpgKey;
-  stranger: GpgKey;
-}
-
-let keysPromise: Promise<Keys> | undefined;
-
-/** Two throwaway keys: `signer` signs the charts, `stranger` is the wrong key for the negative checks. */
-function signingKeys(): Promise<Keys> {
-  if (keysPromise) return keysPromise;
-  const gpg = findGpg();
-  if (gpg === undefined) {
-    keysPromise = Promise.reject(new Error('gpg not found: install the Debian package gnupg (apt-get install -y gnupg) or set GPG'));
-  } else {
-    const root = mkdtempSync(join(tmpdir(), 'chartroom-e2e-gpg-'));
-    t.teardown(() => rmSync(root, { recursive: true, force: true }));
-    const dir = (sub: string): string => {
-      const d = join(root, sub);
-      mkdirSync(d, { recursive: true });
-      return d;
-    };
-    keysPromise = (async () => ({
-      signer: await makeSigningKey(gpg, dir('signer'), 'Chartroom E2E Signer', 'signer@chartroom.test'),
-      stranger: await makeSigningKey(gpg, dir('stranger'), 'Chartroom E2E Stranger', 'stranger@chartroom.test'),
-    }))();
-  }
-  // Handled here so an early rejection is not "unhandled" before a subtest awaits it.
-  keysPromise.catch(() => undefined);
-  return keysPromise;
-}
+/** Two throwaway keys, generated once for the whole file and shared by both Helm versions: `signer` signs the charts, `stranger` is the wrong key for the negative checks. */
+const signingKeys = signingKeysOnce(t, {
+  signer: { name: 'Chartroom E2E Signer', email: 'signer@chartroom.test' },
+  stranger: { name: 'Chartroom E2E Stranger', email: 'stranger@chartroom.test' },
+});
 
 // --- the suites -------------------------------------------------------------------------------
 
@@ -278,12 +104,12 @@ function helmSuite(major: HelmMajor): void {
       t.match(rows[1] ?? '', tableRow(v140, 'team'), 'second row: 1.4.0');
       t.same(await searchJson(h, ['team/app']), [rowOf(v1100, 'team')], 'search repo without --versions: the newest version only');
 
-      const pulled = await pullInto(t, h, ['team/app', '--version', '1.4.0'], false);
+      const pulled = await pullInto(t, h, ['team/app', '--version', '1.4.0']);
       t.same([...pulled.files.keys()], ['app-1.4.0.tgz'], 'helm pull team/app --version 1.4.0 writes app-1.4.0.tgz');
       const pulledBytes = pulled.files.get('app-1.4.0.tgz');
       t.equal(pulledBytes === undefined ? undefined : sha256(pulledBytes), v140.digest, 'the pulled .tgz is byte-identical to the pushed one');
 
-      const latest = await pullInto(t, h, ['team/app'], false);
+      const latest = await pullInto(t, h, ['team/app']);
       t.same([...latest.files.keys()], ['app-1.10.0.tgz'], 'helm pull team/app without --version takes 1.10.0');
 
       const rendered = await helm(h, ['template', 'team/app']);
@@ -310,7 +136,7 @@ function helmSuite(major: HelmMajor): void {
       const table = await helm(h, ['search', 'repo', 'top/']);
       t.match(table.stdout, tableRow(chart, 'top'), 'search repo top/: row top/x 0.3.0', { output: table.stdout });
       t.same(await searchJson(h, ['top/']), [rowOf(chart, 'top')], 'search repo top/ -o json: exactly the top-level chart');
-      const pulled = await pullInto(t, h, ['top/x', '--version', '0.3.0'], false);
+      const pulled = await pullInto(t, h, ['top/x', '--version', '0.3.0']);
       const bytes = pulled.files.get('x-0.3.0.tgz');
       t.equal(bytes === undefined ? undefined : sha256(bytes), chart.digest, 'helm pull top/x: byte-identical to the pushed .tgz');
     });
@@ -329,7 +155,7 @@ function helmSuite(major: HelmMajor): void {
       const signedBy = new RegExp(`Signed by: ${signer.name} <${signer.email}>`);
       const hashLine = new RegExp(`Chart Hash Verified: ${chart.digest}`);
 
-      const overOci = await pullInto(t, h, [`oci://${server.host}/team/app`, '--version', '1.5.0', '--verify', '--keyring', signer.pubring], true);
+      const overOci = await pullInto(t, h, [`oci://${server.host}/team/app`, '--version', '1.5.0', '--verify', '--keyring', signer.pubring, '--plain-http']);
       const ociOut = `${overOci.result.stdout}\n${overOci.result.stderr}`;
       t.match(ociOut, signedBy, 'pull oci:// --verify: signed by the signer', { output: ociOut });
       t.match(ociOut, fingerprint, 'pull oci:// --verify: the signer key fingerprint');
@@ -345,7 +171,7 @@ function helmSuite(major: HelmMajor): void {
       t.equal(provDownload.status, 200, 'GET /chartrepo/team/charts/app-1.5.0.tgz.prov');
       t.ok(provDownload.body.equals(prov), 'the classic repository serves the pushed .prov byte for byte');
 
-      const overRepo = await pullInto(t, h, ['team/app', '--version', '1.5.0', '--verify', '--keyring', signer.pubring], false);
+      const overRepo = await pullInto(t, h, ['team/app', '--version', '1.5.0', '--verify', '--keyring', signer.pubring]);
       const repoOut = `${overRepo.result.stdout}\n${overRepo.result.stderr}`;
       t.match(repoOut, signedBy, 'pull team/app --verify: signed by the signer', { output: repoOut });
       t.match(repoOut, fingerprint, 'pull team/app --verify: the signer key fingerprint');
@@ -402,7 +228,7 @@ function helmSuite(major: HelmMajor): void {
       const table = await helm(h, ['search', 'repo', 'team/']);
       t.match(table.stdout, tableRow(chart, 'team'), 'search repo team/ over a JSON index: row team/app 2.1.0', { output: table.stdout });
       t.same(await searchJson(h, ['team/']), [rowOf(chart, 'team')], 'search repo team/ -o json over a JSON index');
-      const pulled = await pullInto(t, h, ['team/app', '--version', '2.1.0'], false);
+      const pulled = await pullInto(t, h, ['team/app', '--version', '2.1.0']);
       const bytes = pulled.files.get('app-2.1.0.tgz');
       t.equal(bytes === undefined ? undefined : sha256(bytes), chart.digest, 'pull over a JSON index: byte-identical .tgz');
     });

@@ -6,36 +6,20 @@
 // beside Fastify's handler, which is how the tests see cross-repository mounts and chunked PATCHes.
 // skopeo runs with --insecure-policy and an isolated HOME / registries.conf / auth file.
 
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
-import { tmpdir } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import t, { type Test } from 'tap';
+import { tar } from '../helpers/charts.js';
 import { findSkopeo, runClient, type ClientResult } from '../helpers/clients.js';
+import { getManifest, headerOf, httpGet } from '../helpers/http.js';
+import { mediaTypes, sha256, type Descriptor, type ImageManifest } from '../helpers/oci.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { tempDir } from '../helpers/tmp.js';
 
-const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
-const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
-const LAYER_GZIP = 'application/vnd.oci.image.layer.v1.tar+gzip';
-const LAYER_TAR = 'application/vnd.oci.image.layer.v1.tar';
 const SUBTEST_TIMEOUT = 120_000;
-
-interface Descriptor {
-  mediaType: string;
-  digest: string;
-  size: number;
-  annotations?: Record<string, string>;
-}
-
-interface ImageManifest {
-  schemaVersion: number;
-  mediaType?: string;
-  config: Descriptor;
-  layers: Descriptor[];
-}
 
 interface Layout {
   dir: string;
@@ -58,16 +42,6 @@ interface SeenRequest {
   url: string;
   transferEncoding: string | undefined;
   status: number;
-}
-
-function sha256(bytes: Buffer | string): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-}
-
-function tempDir(t: Test, prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `chartroom-e2e-${prefix}-`));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
 }
 
 /** skopeo in an isolated environment, or a failed assertion when it is not installed. */
@@ -109,6 +83,11 @@ async function skopeo(s: Skopeo, args: string[]): Promise<ClientResult> {
   return result;
 }
 
+/** `skopeo copy` from one repository of the server to another: `from` and `to` are `<repo>:<tag>`. */
+function copyWithin(s: Skopeo, server: TestServer, from: string, to: string): Promise<ClientResult> {
+  return skopeo(s, ['copy', '--src-tls-verify=false', '--dest-tls-verify=false', `docker://${server.host}/${from}`, `docker://${server.host}/${to}`]);
+}
+
 /** Every request the server answers, with its final status, in arrival order. */
 function recordRequests(server: TestServer): SeenRequest[] {
   const seen: SeenRequest[] = [];
@@ -131,34 +110,6 @@ function describe(seen: SeenRequest[]): string[] {
   return seen.map((r) => `${r.method} ${r.url} -> ${r.status}${r.transferEncoding ? ` (transfer-encoding: ${r.transferEncoding})` : ''}`);
 }
 
-/** A ustar archive holding regular files. */
-function tar(files: Array<{ name: string; content: Buffer }>): Buffer {
-  const blocks: Buffer[] = [];
-  for (const file of files) {
-    const header = Buffer.alloc(512);
-    const field = (offset: number, length: number, value: string): void => {
-      header.write(value, offset, length, 'ascii');
-    };
-    const octal = (value: number, length: number): string => `${value.toString(8).padStart(length - 1, '0')}\0`;
-    field(0, 100, file.name);
-    field(100, 8, octal(0o644, 8));
-    field(108, 8, octal(0, 8));
-    field(116, 8, octal(0, 8));
-    field(124, 12, octal(file.content.length, 12));
-    field(136, 12, octal(1_700_000_000, 12));
-    field(148, 8, '        ');
-    field(156, 1, '0');
-    field(257, 6, 'ustar\0');
-    field(263, 2, '00');
-    let sum = 0;
-    for (const byte of header) sum += byte;
-    field(148, 8, `${sum.toString(8).padStart(6, '0')}\0 `);
-    blocks.push(header, file.content, Buffer.alloc((512 - (file.content.length % 512)) % 512));
-  }
-  blocks.push(Buffer.alloc(1024));
-  return Buffer.concat(blocks);
-}
-
 function writeBlob(dir: string, bytes: Buffer): string {
   const digest = sha256(bytes);
   writeFileSync(join(dir, 'blobs', 'sha256', digest.slice('sha256:'.length)), bytes);
@@ -179,12 +130,12 @@ function buildLayout(dir: string, tag: string, options: { layers?: number; compr
   const layers: Descriptor[] = [];
   for (let i = 0; i < count; i++) {
     const content = tar([
-      { name: `layer${i}/hello.txt`, content: Buffer.from(`hello from layer ${i}\n`) },
-      { name: `layer${i}/random.bin`, content: randomBytes(48 * 1024 + i * 1000) },
+      { path: `layer${i}/hello.txt`, content: Buffer.from(`hello from layer ${i}\n`) },
+      { path: `layer${i}/random.bin`, content: randomBytes(48 * 1024 + i * 1000) },
     ]);
     tars.push(content);
     const blob = compress ? gzipSync(content) : content;
-    layers.push({ mediaType: compress ? LAYER_GZIP : LAYER_TAR, digest: writeBlob(dir, blob), size: blob.length });
+    layers.push({ mediaType: compress ? mediaTypes.ociLayer : mediaTypes.ociLayerTar, digest: writeBlob(dir, blob), size: blob.length });
   }
   const configBytes = Buffer.from(
     JSON.stringify({
@@ -195,12 +146,12 @@ function buildLayout(dir: string, tag: string, options: { layers?: number; compr
       history: tars.map((_b, i) => ({ created_by: `layer ${i}` })),
     }),
   );
-  const config: Descriptor = { mediaType: OCI_CONFIG, digest: writeBlob(dir, configBytes), size: configBytes.length };
-  const manifestBytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: OCI_MANIFEST, config, layers }));
+  const config: Descriptor = { mediaType: mediaTypes.ociConfig, digest: writeBlob(dir, configBytes), size: configBytes.length };
+  const manifestBytes = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: mediaTypes.ociManifest, config, layers }));
   const manifestDigest = writeBlob(dir, manifestBytes);
   const index = {
     schemaVersion: 2,
-    manifests: [{ mediaType: OCI_MANIFEST, digest: manifestDigest, size: manifestBytes.length, annotations: { 'org.opencontainers.image.ref.name': tag } }],
+    manifests: [{ mediaType: mediaTypes.ociManifest, digest: manifestDigest, size: manifestBytes.length, annotations: { 'org.opencontainers.image.ref.name': tag } }],
   };
   writeFileSync(join(dir, 'index.json'), JSON.stringify(index));
   return { dir, manifestBytes, manifestDigest, config, layers, tars };
@@ -211,40 +162,6 @@ async function pushImage(t: Test, s: Skopeo, server: TestServer, repo: string, o
   const layout = buildLayout(tempDir(t, 'layout'), 'v1', options);
   await skopeo(s, ['copy', '--dest-tls-verify=false', `oci:${layout.dir}:v1`, `docker://${server.host}/${repo}:v1`]);
   return layout;
-}
-
-interface HttpReply {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-}
-
-/**
- * One GET on its own connection with `Connection: close`. Not the global fetch: its kept-alive
- * sockets can outlive app.close() (a blob GET's response may finish on the server only after the
- * client holds every byte, and a socket busy at close is never reaped), stalling teardown for
- * the server's keepAliveTimeout (72 s).
- */
-function httpGet(url: string, headers: Record<string, string> = {}): Promise<HttpReply> {
-  return new Promise<HttpReply>((resolve, reject) => {
-    const req = httpRequest(url, { method: 'GET', agent: false, headers: { connection: 'close', ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-function headerOf(reply: HttpReply, name: string): string | undefined {
-  const value = reply.headers[name.toLowerCase()];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-function getManifest(server: TestServer, repo: string, reference: string): Promise<HttpReply> {
-  return httpGet(`${server.url}/v2/${repo}/manifests/${reference}`, { accept: `${OCI_MANIFEST}, ${OCI_INDEX}` });
 }
 
 async function getBlob(server: TestServer, repo: string, digest: string): Promise<{ status: number; bytes: Buffer }> {
@@ -265,7 +182,7 @@ t.test('skopeo copy oci: → docker:// stores the manifest byte for byte, with i
 
   const res = await getManifest(server, 'team/img', 'v1');
   t.equal(res.status, 200, 'GET /v2/team/img/manifests/v1');
-  t.equal(headerOf(res, 'content-type'), OCI_MANIFEST, 'Content-Type is the OCI manifest type');
+  t.equal(headerOf(res, 'content-type'), mediaTypes.ociManifest, 'Content-Type is the OCI manifest type');
   t.equal(headerOf(res, 'docker-content-digest'), layout.manifestDigest, 'Docker-Content-Digest is the layout manifest digest');
   t.equal(sha256(res.body), layout.manifestDigest, 'the manifest bytes are unchanged');
   for (const digest of blobDigests(layout)) {
@@ -345,13 +262,7 @@ t.test('skopeo copy between repositories mounts the blobs instead of uploading t
   const server = await startServer(t);
   const layout = await pushImage(t, s, server, 'team/img');
   const seen = recordRequests(server);
-  await skopeo(s, [
-    'copy',
-    '--src-tls-verify=false',
-    '--dest-tls-verify=false',
-    `docker://${server.host}/team/img:v1`,
-    `docker://${server.host}/other/img:v1`,
-  ]);
+  await copyWithin(s, server, 'team/img:v1', 'other/img:v1');
 
   const requests = describe(seen);
   for (const layer of layout.layers) {
@@ -384,13 +295,7 @@ t.test('skopeo delete removes the manifest from one repository only', { timeout:
   if (!s) return;
   const server = await startServer(t);
   const layout = await pushImage(t, s, server, 'team/img');
-  await skopeo(s, [
-    'copy',
-    '--src-tls-verify=false',
-    '--dest-tls-verify=false',
-    `docker://${server.host}/team/img:v1`,
-    `docker://${server.host}/other/img:v1`,
-  ]);
+  await copyWithin(s, server, 'team/img:v1', 'other/img:v1');
   const seen = recordRequests(server);
   await skopeo(s, ['delete', '--tls-verify=false', `docker://${server.host}/team/img:v1`]);
 
@@ -444,7 +349,7 @@ t.test('skopeo copy --dest-compress streams a chunked PATCH and the registry kee
   t.equal(manifest.layers.length, 1, 'one layer, as in the source');
   const layer = manifest.layers[0];
   if (!layer) return;
-  t.equal(layer.mediaType, LAYER_GZIP, 'the layer is now gzip');
+  t.equal(layer.mediaType, mediaTypes.ociLayer, 'the layer is now gzip');
   t.not(layer.digest, layout.layers[0]?.digest, 'with a new digest');
 
   const blob = await getBlob(server, 'team/img', layer.digest);

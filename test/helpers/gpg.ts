@@ -6,9 +6,12 @@
 // from the Debian package `gnupg` (`apt-get install -y gnupg`); a missing gpg is reported by
 // findGpg() returning undefined so the caller can fail with a clear message.
 
-import { accessSync, constants as fsConstants, mkdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { Test } from 'tap';
 import { runClient, type ClientResult } from './clients.js';
+import { onPath } from './which.js';
 
 export interface GpgKey {
   /** Name-Real of the user id: what `helm package --sign --key` matches. */
@@ -20,22 +23,6 @@ export interface GpgKey {
   secring: string;
   /** Legacy keyring holding the public key only, for `helm pull --verify --keyring`. */
   pubring: string;
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function onPath(name: string): string | undefined {
-  for (const dir of (process.env['PATH'] ?? '').split(path.delimiter)) {
-    if (dir && isExecutable(path.join(dir, name))) return path.join(dir, name);
-  }
-  return undefined;
 }
 
 /** Path of gpg: $GPG if set, else `gpg` on PATH, else undefined. */
@@ -93,3 +80,40 @@ export async function makeSigningKey(gpg: string, dir: string, name: string, ema
   }
 }
 
+export interface KeyIdentity {
+  /** Name-Real of the user id. */
+  name: string;
+  email: string;
+}
+
+/**
+ * Signing keys generated once for a whole test file, on first use, each in its own directory
+ * under one temporary root that is removed when `t` (the file's root test) ends. Every call
+ * returns the same promise; when gpg is missing it rejects with how to install it. The
+ * rejection is handled here too, so an early one is not "unhandled" before a subtest awaits it.
+ */
+export function signingKeysOnce<K extends string>(t: Test, identities: Record<K, KeyIdentity>): () => Promise<Record<K, GpgKey>> {
+  let keys: Promise<Record<K, GpgKey>> | undefined;
+  return () => {
+    if (keys) return keys;
+    const gpg = findGpg();
+    if (gpg === undefined) {
+      keys = Promise.reject(new Error('gpg not found: install the Debian package gnupg (apt-get install -y gnupg) or set GPG'));
+    } else {
+      const root = mkdtempSync(path.join(tmpdir(), 'chartroom-e2e-gpg-'));
+      t.teardown(() => rmSync(root, { recursive: true, force: true }));
+      keys = (async () => {
+        const made: Partial<Record<K, GpgKey>> = {};
+        // One after the other: each generation starts (and stops) its own gpg-agent.
+        for (const id of Object.keys(identities) as K[]) {
+          const dir = path.join(root, id);
+          mkdirSync(dir, { recursive: true });
+          made[id] = await makeSigningKey(gpg, dir, identities[id].name, identities[id].email);
+        }
+        return made as Record<K, GpgKey>;
+      })();
+    }
+    keys.catch(() => undefined);
+    return keys;
+  };
+}

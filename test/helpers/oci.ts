@@ -6,12 +6,19 @@ export const mediaTypes = {
   ociIndex: 'application/vnd.oci.image.index.v1+json',
   ociConfig: 'application/vnd.oci.image.config.v1+json',
   ociLayer: 'application/vnd.oci.image.layer.v1.tar+gzip',
+  ociLayerTar: 'application/vnd.oci.image.layer.v1.tar',
   dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
   dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
 } as const;
 
+/** The sha256 of `bytes`, hex only (as ChartMuseum and index.yaml write it). */
+export function sha256hex(bytes: Buffer | string): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** The digest of `bytes`: `sha256:<hex>`. */
 export function sha256(bytes: Buffer | string): string {
-  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  return `sha256:${sha256hex(bytes)}`;
 }
 
 export interface Descriptor {
@@ -19,6 +26,15 @@ export interface Descriptor {
   digest: string;
   size: number;
   artifactType?: string;
+  annotations?: Record<string, string>;
+}
+
+/** An OCI image manifest as the tests read it back. */
+export interface ImageManifest {
+  schemaVersion: number;
+  mediaType?: string;
+  config: Descriptor;
+  layers: Descriptor[];
   annotations?: Record<string, string>;
 }
 
