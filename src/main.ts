@@ -1,12 +1,21 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { createRobots } from './auth/robots.js';
+import { createSqliteMetadata } from './db/sqlite-metadata.js';
 import { ConfigError, loadConfig, type Config } from './config/index.js';
 import { createLogger } from './logger.js';
 import { buildServer } from './server.js';
 
 const usage = `Usage: chartroom [serve] [options]
+       chartroom token create <name> --scope <glob>:<actions> [--scope …] [--expires-in 90d] [options]
+       chartroom token list|revoke <name> [options]
 
 Commands:
   serve            start the registry (the default)
+  token create     create a robot access token (the secret is printed once)
+  token list       list robot tokens
+  token revoke     revoke a robot token
 
 Options:
   --host <addr>    interface to listen on       (CHARTROOM_HOST, default 127.0.0.1)
@@ -25,6 +34,8 @@ const flagOptions = {
   data: { type: 'string' },
   config: { type: 'string' },
   'log-level': { type: 'string' },
+  scope: { type: 'string', multiple: true },
+  'expires-in': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -41,8 +52,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(usage);
     return 0;
   }
-  const command = positionals[0] ?? 'serve';
-  if (command !== 'serve' || positionals.length > 1) {
+  const [command = 'serve', ...rest] = positionals;
+  if (!(command === 'serve' && rest.length === 0) && command !== 'token') {
     process.stderr.write(`chartroom: unknown command '${positionals.join(' ')}'\n\n${usage}`);
     return 2;
   }
@@ -61,7 +72,42 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw err;
   }
+  if (command === 'token') return tokenCommand(config, rest, values.scope ?? [], values['expires-in']);
   return serve(config);
+}
+
+async function tokenCommand(config: Config, args: string[], scopes: string[], expiresIn: string | undefined): Promise<number> {
+  const [action, name] = args;
+  mkdirSync(config.data, { recursive: true });
+  const metadata = createSqliteMetadata(join(config.data, 'chartroom.db'));
+  const robots = createRobots(metadata, Date.now);
+  try {
+    if (action === 'create' && name) {
+      const { secret, token } = await robots.create(name, scopes, expiresIn);
+      const expires = token.expiresAt ? new Date(token.expiresAt).toISOString() : 'never';
+      process.stdout.write(`${secret}\n`);
+      process.stderr.write(`robot token ${name} created (expires: ${expires}); the secret above is shown only once.\n`);
+      process.stderr.write(`use it as: helm registry login HOST --username ${name} --password-stdin\n`);
+    } else if (action === 'list' && !name) {
+      for (const token of await robots.list()) {
+        const state = token.revokedAt ? 'revoked' : token.expiresAt && token.expiresAt <= Date.now() ? 'expired' : 'active';
+        const scopesText = token.scopes.map((s) => `${s.repository}:${s.actions.join(',')}`).join(' ');
+        process.stdout.write(`${token.name}\t${state}\t${scopesText}\tcreated ${new Date(token.createdAt).toISOString()}\n`);
+      }
+    } else if (action === 'revoke' && name) {
+      await robots.revoke(name);
+      process.stderr.write(`robot token ${name} revoked\n`);
+    } else {
+      process.stderr.write(usage);
+      return 2;
+    }
+    return 0;
+  } catch (err) {
+    process.stderr.write(`chartroom: ${(err as Error).message}\n`);
+    return 1;
+  } finally {
+    metadata.close();
+  }
 }
 
 async function serve(config: Config): Promise<number> {
