@@ -163,7 +163,8 @@ export function createAuthorizer(auth: AuthConfig, signer: TokenSigner | undefin
             ? identity.kind !== 'anonymous'
             : access.actions.every((action) => grant.may(access.name, action as Action));
         if (!allowed) {
-          if (identity.kind === 'anonymous' && !tokenAccess) throw unauthorized(request, scheme, [...wanted, ...optional]);
+          // Not signed in (with or without an anonymous token): signing in may help, so challenge.
+          if (identity.kind === 'anonymous') throw unauthorized(request, scheme, [...wanted, ...optional]);
           throw new OciError('DENIED', 'requested access to the resource is denied', { detail: [access] });
         }
       }

@@ -177,7 +177,7 @@ t.test('the catalog shows only what the caller may pull', async (t) => {
   t.same(await list('paul'), ['public/web', 'team/app']);
   t.same(await list('olga'), ['public/web', 'secret/db', 'team/app']);
   const anonymous = await app.inject({ method: 'GET', url: '/v2/_catalog', headers: bearer(await token(app, ['registry:catalog:*'])) });
-  t.equal(anonymous.statusCode, 403, 'no catalog for anonymous callers');
+  t.equal(anonymous.statusCode, 401, 'no catalog for anonymous callers: they are asked to sign in');
 });
 
 t.test('Basic auth on the classic repository, ChartMuseum and JSON APIs', async (t) => {
