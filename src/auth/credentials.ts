@@ -13,7 +13,9 @@ export const robotSecretPrefix = 'crt_';
 const rememberMs = 60_000;
 
 // Compared against when the user is unknown, so a wrong name costs as long as a wrong password.
-const decoyHash = bcrypt.hashSync(randomBytes(16).toString('hex'), 10);
+// Made on first use: hashing costs ~70 ms, which a start with auth off should not pay.
+let decoy: string | undefined;
+const decoyHash = (): string => (decoy ??= bcrypt.hashSync(randomBytes(16).toString('hex'), 10));
 
 function sha256(text: string): Buffer {
   return createHash('sha256').update(text).digest();
@@ -83,7 +85,7 @@ export function createCredentials(auth: AuthConfig, metadata: Metadata, now: () 
         identity = await robot(name, password);
       } else {
         const user = users.get(name);
-        const ok = await bcrypt.compare(password, user?.password.replace(/^\$2y\$/, '$2b$') ?? decoyHash);
+        const ok = await bcrypt.compare(password, user?.password.replace(/^\$2y\$/, '$2b$') ?? decoyHash());
         if (user && ok) identity = { kind: 'user', name: user.name, groups: groupsOf(user), admin: user.admin === true };
       }
       if (identity) remembered.set(key, { identity, until: now() + rememberMs });
