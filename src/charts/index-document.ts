@@ -7,20 +7,20 @@ export interface IndexEntry extends ChartMetadata {
   digest?: string;
 }
 
-/** A rendered entry, in both formats, ready to be concatenated. */
-export interface RenderedEntry {
-  name: string;
-  yaml: string;
-  json: string;
-}
+export type IndexFormat = 'yaml' | 'json';
 
 // Characters a YAML 1.1 reader (Helm < 3.13 uses one) would take as line breaks or refuse,
 // and lone surrogates, which JSON.stringify leaves as text.
 const yamlUnsafe = /[\u007f-\u009f\u2028\u2029\ufeff\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
-/** A double-quoted scalar: JSON's escapes are YAML's, once the characters above are escaped too. */
+/** A double-quoted scalar: JSON's escapes are YAML's, once `escapeUnsafe` has run over the text. */
 function quoted(text: string): string {
-  return JSON.stringify(text).replace(yamlUnsafe, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return JSON.stringify(text);
+}
+
+/** Escapes the characters above; valid over a whole entry because every scalar in it is double-quoted. */
+function escapeUnsafe(yaml: string): string {
+  return yaml.replace(yamlUnsafe, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function scalar(value: unknown): string {
@@ -58,25 +58,45 @@ function yamlObject(object: Record<string, unknown>, indent: string, out: string
   }
 }
 
-/** Renders one version's entry for the `entries.<name>` list of index.yaml and index.json. */
-export function renderEntry(entry: IndexEntry): RenderedEntry {
+/** Renders one version's entry for the `entries.<name>` list, in one format. */
+export function renderEntry(entry: IndexEntry, format: IndexFormat): string {
+  if (format === 'json') return JSON.stringify(entry);
   const lines: string[] = [];
   yamlObject(entry as unknown as Record<string, unknown>, '    ', lines, true);
-  return { name: entry.name, yaml: `${lines.join('\n')}\n`, json: JSON.stringify(entry) };
+  return escapeUnsafe(`${lines.join('\n')}\n`);
 }
 
-/** Assembles a whole index from entries grouped by chart name, each group newest first. */
-export function assembleIndex(groups: Map<string, RenderedEntry[]>, generated: Date, format: 'yaml' | 'json'): Buffer {
-  const names = [...groups.keys()].sort();
+/** The entries of one chart name, newest first, as one piece of the `entries` map. */
+export function renderChart(entries: IndexEntry[], format: IndexFormat): Buffer {
+  return Buffer.from(entries.map((entry) => renderEntry(entry, format)).join(format === 'json' ? ',' : ''));
+}
+
+/**
+ * Assembles a whole index from rendered charts: name → the pieces of its entries (one per
+ * repository holding that name, usually one), each newest first.
+ */
+export function assembleIndex(charts: Map<string, Buffer[]>, generated: Date, format: IndexFormat): Buffer {
+  const names = [...charts.keys()].sort();
+  const parts: Buffer[] = [];
+  const text = (value: string): void => void parts.push(Buffer.from(value));
   if (format === 'json') {
-    const parts = names.map((name) => `${JSON.stringify(name)}:[${(groups.get(name) ?? []).map((e) => e.json).join(',')}]`);
-    return Buffer.from(`{"apiVersion":"v1","entries":{${parts.join(',')}},"generated":${JSON.stringify(generated.toISOString())}}\n`);
+    text('{"apiVersion":"v1","entries":{');
+    names.forEach((name, i) => {
+      text(`${i ? ',' : ''}${JSON.stringify(name)}:[`);
+      (charts.get(name) ?? []).forEach((piece, j) => {
+        if (j) text(',');
+        parts.push(piece);
+      });
+      text(']');
+    });
+    text(`},"generated":${JSON.stringify(generated.toISOString())}}\n`);
+  } else {
+    text(`apiVersion: v1\n${names.length === 0 ? 'entries: {}' : 'entries:'}\n`);
+    for (const name of names) {
+      text(escapeUnsafe(`  ${quoted(name)}:\n`));
+      parts.push(...(charts.get(name) ?? []));
+    }
+    text(`generated: ${quoted(generated.toISOString())}\n`);
   }
-  const parts: string[] = ['apiVersion: v1\n', names.length === 0 ? 'entries: {}\n' : 'entries:\n'];
-  for (const name of names) {
-    parts.push(`  ${quoted(name)}:\n`);
-    for (const entry of groups.get(name) ?? []) parts.push(entry.yaml);
-  }
-  parts.push(`generated: ${quoted(generated.toISOString())}\n`);
-  return Buffer.from(parts.join(''));
+  return Buffer.concat(parts);
 }

@@ -40,6 +40,11 @@ export interface Metadata {
   chartOfManifest(repository: string, digest: string): Promise<ChartRecord | undefined>;
   /** Visible chart versions of a namespace (or of one chart in it), without README and values. */
   listChartVersions(namespace: string, name?: string): Promise<ChartVersion[]>;
+  /**
+   * Visible chart versions of a namespace in pages, grouped by repository (a repository's
+   * versions are contiguous); pass the returned cursor to get the next page.
+   */
+  listChartVersionPage(namespace: string, cursor: ChartCursor | undefined, limit: number): Promise<{ versions: ChartVersion[]; next?: ChartCursor }>;
   /** Visible chart versions held by one repository, without README and values. */
   listRepositoryCharts(repository: string): Promise<ChartVersion[]>;
   /** One visible chart version, with README and values. */
@@ -147,4 +152,10 @@ export interface RobotToken {
   createdAt: number;
   expiresAt: number | undefined;
   revokedAt: number | undefined;
+}
+
+/** Where a page of chart versions ends (opaque to callers). */
+export interface ChartCursor {
+  repoId: number;
+  manifestId: number;
 }

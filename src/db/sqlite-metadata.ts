@@ -40,9 +40,9 @@ interface ChartRow {
   chart_digest: string;
   chart_size: number;
   prov_digest: string | null;
-  readme: string | null;
-  values_yaml: string | null;
-  values_schema: string | null;
+  readme?: string | null;
+  values_yaml?: string | null;
+  values_schema?: string | null;
   created_at: number;
   repository?: string;
   manifest_digest?: string;
@@ -65,9 +65,9 @@ interface ReferrerRow {
   annotations: string | null;
 }
 
-// Listing columns: everything but README and values, which only a single version's page shows.
+// Listing columns: everything but README and values (in chart_files), which only a single version's page shows.
 const visibleChartColumns = `c.namespace, c.name, c.version, c.version_tag, c.metadata, c.chart_digest, c.chart_size, c.prov_digest,
-  NULL AS readme, NULL AS values_yaml, NULL AS values_schema, c.created_at, r.name AS repository, m.digest AS manifest_digest`;
+  c.created_at, r.name AS repository, m.digest AS manifest_digest`;
 
 // SQLite's LIMIT -1 means "no limit".
 const noLimit = -1;
@@ -136,11 +136,14 @@ export function createSqliteMetadata(file: string): Metadata {
       'SELECT name FROM tags WHERE repo_id = ? AND name > ? ORDER BY name LIMIT ?',
     ),
     insertChart: db.prepare<
-      [number, number, string, string, string, string, string | null, string | null, number, string, string, number, string | null, string | null, string | null, string | null, number]
+      [number, number, string, string, string, string, string | null, string | null, number, string, string, number, string | null, number]
     >(
       `INSERT OR IGNORE INTO charts (manifest_id, repo_id, namespace, name, version, version_tag, app_version, description, deprecated,
-         metadata, chart_digest, chart_size, prov_digest, readme, values_yaml, values_schema, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         metadata, chart_digest, chart_size, prov_digest, created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    insertChartFiles: db.prepare<[number, string | null, string | null, string | null]>(
+      'INSERT OR IGNORE INTO chart_files (manifest_id, readme, values_yaml, values_schema) VALUES (?, ?, ?, ?)',
     ),
     // The manifest a chart-version tag points at now, when it carries that very version.
     taggedChartVersion: db.prepare<[number, string], { digest: string }>(
@@ -148,13 +151,21 @@ export function createSqliteMetadata(file: string): Metadata {
        WHERE t.repo_id = ? AND t.name = ? AND c.version_tag = t.name`,
     ),
     chartOfManifest: db.prepare<[string, string], ChartRow>(
-      `SELECT c.* FROM charts c JOIN manifests m ON m.id = c.manifest_id JOIN repositories r ON r.id = m.repo_id
+      `SELECT c.*, f.readme, f.values_yaml, f.values_schema FROM charts c JOIN manifests m ON m.id = c.manifest_id
+       JOIN repositories r ON r.id = m.repo_id LEFT JOIN chart_files f ON f.manifest_id = c.manifest_id
        WHERE r.name = ? AND m.digest = ?`,
     ),
     chartVersions: db.prepare<[string], ChartRow>(
       `SELECT ${visibleChartColumns} FROM charts c JOIN tags t ON t.manifest_id = c.manifest_id AND t.name = c.version_tag
        JOIN manifests m ON m.id = c.manifest_id JOIN repositories r ON r.id = c.repo_id
        WHERE c.namespace = ? ORDER BY c.name`,
+    ),
+    chartVersionPage: db.prepare<[string, number, number, number, number], ChartRow & { repo_id: number; manifest_id: number }>(
+      `SELECT ${visibleChartColumns}, c.repo_id, c.manifest_id FROM charts c
+       JOIN tags t ON t.manifest_id = c.manifest_id AND t.name = c.version_tag
+       JOIN manifests m ON m.id = c.manifest_id JOIN repositories r ON r.id = c.repo_id
+       WHERE c.namespace = ? AND (c.repo_id > ? OR (c.repo_id = ? AND c.manifest_id > ?))
+       ORDER BY c.repo_id, c.manifest_id LIMIT ?`,
     ),
     chartVersionsOf: db.prepare<[string, string], ChartRow>(
       `SELECT ${visibleChartColumns} FROM charts c JOIN tags t ON t.manifest_id = c.manifest_id AND t.name = c.version_tag
@@ -167,9 +178,10 @@ export function createSqliteMetadata(file: string): Metadata {
        WHERE r.name = ?`,
     ),
     chartVersion: db.prepare<[string, string, string], ChartRow>(
-      `SELECT c.*, r.name AS repository, m.digest AS manifest_digest FROM charts c
+      `SELECT c.*, f.readme, f.values_yaml, f.values_schema, r.name AS repository, m.digest AS manifest_digest FROM charts c
        JOIN tags t ON t.manifest_id = c.manifest_id AND t.name = c.version_tag
        JOIN manifests m ON m.id = c.manifest_id JOIN repositories r ON r.id = c.repo_id
+       LEFT JOIN chart_files f ON f.manifest_id = c.manifest_id
        WHERE c.namespace = ? AND c.name = ? AND c.version = ?`,
     ),
     chartNamespaces: db.prepare<[], { namespace: string; charts: number }>(
@@ -244,9 +256,11 @@ export function createSqliteMetadata(file: string): Metadata {
   function insertChart(manifestId: number, repoId: number, c: ChartRecord): void {
     q.insertChart.run(
       manifestId, repoId, c.namespace, c.name, c.version, c.versionTag, c.metadata.appVersion ?? null, c.metadata.description ?? null,
-      c.metadata.deprecated ? 1 : 0, JSON.stringify(c.metadata), c.chartDigest, c.chartSize, c.provDigest ?? null, c.readme ?? null,
-      c.values ?? null, c.valuesSchema ?? null, c.createdAt,
+      c.metadata.deprecated ? 1 : 0, JSON.stringify(c.metadata), c.chartDigest, c.chartSize, c.provDigest ?? null, c.createdAt,
     );
+    if (c.readme !== undefined || c.values !== undefined || c.valuesSchema !== undefined) {
+      q.insertChartFiles.run(manifestId, c.readme ?? null, c.values ?? null, c.valuesSchema ?? null);
+    }
   }
 
   const listTags = db.transaction((repository: string, page: PageRequest): string[] | undefined => {
@@ -335,6 +349,13 @@ export function createSqliteMetadata(file: string): Metadata {
     async listChartVersions(namespace, name) {
       const rows = name === undefined ? q.chartVersions.all(namespace) : q.chartVersionsOf.all(namespace, name);
       return rows.map(toChartVersion);
+    },
+    async listChartVersionPage(namespace, cursor, limit) {
+      const after = cursor ?? { repoId: 0, manifestId: 0 };
+      const rows = q.chartVersionPage.all(namespace, after.repoId, after.repoId, after.manifestId, limit);
+      const last = rows[rows.length - 1];
+      const versions = rows.map(toChartVersion);
+      return rows.length === limit && last ? { versions, next: { repoId: last.repo_id, manifestId: last.manifest_id } } : { versions };
     },
     async listRepositoryCharts(repository) {
       return q.repositoryCharts.all(repository).map(toChartVersion);

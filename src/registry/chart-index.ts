@@ -1,15 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import semver from 'semver';
-import { assembleIndex, renderEntry, type IndexEntry, type RenderedEntry } from '../charts/index-document.js';
-import type { ChartVersion } from '../db/metadata.js';
+import { SemVer } from 'semver';
+import { assembleIndex, renderChart, type IndexEntry, type IndexFormat } from '../charts/index-document.js';
+import type { ChartCursor, ChartVersion } from '../db/metadata.js';
 import type { RegistryContext } from './context.js';
 import { namespaceOf } from './chart-ingest.js';
 
 const gzipAsync = promisify(gzip);
 
-export type IndexFormat = 'yaml' | 'json';
+export type { IndexFormat } from '../charts/index-document.js';
 
 /** A rendered index and its validator; the gzip form is made on first request and kept. */
 export interface IndexDocument {
@@ -43,25 +43,37 @@ export function toEntry(version: ChartVersion, urls: 'relative' | 'oci' = 'relat
   };
 }
 
-function newestFirst(a: ChartVersion, b: ChartVersion): number {
-  return semver.rcompare(a.version, b.version) || a.name.localeCompare(b.name);
+/** Newest first, each version parsed once (a comparator that parses would do it ~n log n times). */
+function newestFirst(versions: ChartVersion[]): ChartVersion[] {
+  return versions
+    .map((version) => ({ version, parsed: new SemVer(version.version) }))
+    .sort((a, b) => b.parsed.compare(a.parsed) || a.version.name.localeCompare(b.version.name))
+    .map(({ version }) => version);
 }
 
+/** A repository's rendered charts, per format: chart name → its entries, newest first. */
+type Rendered = Map<string, Buffer>;
+
 interface NamespaceCache {
-  /** Rendered entries per repository, newest version first; absent = to be read again. */
-  repositories: Map<string, RenderedEntry[]>;
-  /** Repositories changed since their entries were rendered. */
-  stale: Set<string>;
-  complete: boolean;
+  /** Per format, per repository; absent = not rendered in that format yet. */
+  rendered: Record<IndexFormat, Map<string, Rendered> | undefined>;
+  /** Repositories changed since they were rendered, per format. */
+  stale: Record<IndexFormat, Set<string>>;
   generation: number;
   /** Assembled documents by format (and host, when URLs name it). */
   documents: Map<string, IndexDocument>;
+  /** The render in progress, so that concurrent requests share it. */
+  refreshing: Partial<Record<IndexFormat, Promise<Map<string, Rendered>>>>;
 }
 
+/** A cold render reads this many rows at a time, and lets other requests in between. */
+const pageRows = 2000;
+const yieldToOthers = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /**
- * Classic repository indexes, one per namespace, rendered from SQLite and kept in memory.
- * A change to a repository re-renders only that repository's entries; the document is then
- * reassembled from the cached entries of the others.
+ * Classic repository indexes, one per namespace, rendered from SQLite and kept in memory as
+ * UTF-8 pieces per repository and format. A change to a repository re-renders only that
+ * repository; the document is then reassembled from the pieces of the others.
  */
 export function createChartIndex(ctx: RegistryContext) {
   const { metadata, config } = ctx;
@@ -74,39 +86,74 @@ export function createChartIndex(ctx: RegistryContext) {
     changes += 1;
     const cache = namespaces.get(namespaceOf(repository));
     if (!cache) return;
-    cache.stale.add(repository);
+    cache.stale.yaml.add(repository);
+    cache.stale.json.add(repository);
     cache.generation += 1;
     cache.documents = new Map();
   });
 
-  function render(versions: ChartVersion[]): Map<string, RenderedEntry[]> {
-    const byRepository = new Map<string, RenderedEntry[]>();
-    for (const version of [...versions].sort(newestFirst)) {
-      const list = byRepository.get(version.repository) ?? [];
-      list.push(renderEntry(toEntry(version, urls)));
-      byRepository.set(version.repository, list);
+  /** One repository's versions, grouped by chart name, newest first, rendered. */
+  function renderRepository(versions: ChartVersion[], format: IndexFormat): Rendered {
+    const byName = new Map<string, IndexEntry[]>();
+    for (const version of newestFirst(versions)) {
+      const list = byName.get(version.name) ?? [];
+      list.push(toEntry(version, urls));
+      byName.set(version.name, list);
     }
-    return byRepository;
+    return new Map([...byName].map(([name, entries]) => [name, renderChart(entries, format)]));
   }
 
-  async function refresh(namespace: string): Promise<NamespaceCache> {
+  /**
+   * Renders a whole namespace, reading it in pages ordered by repository and giving way to
+   * other requests between pages, so a cold render of a big index does not stall the server.
+   */
+  async function renderNamespace(namespace: string, format: IndexFormat): Promise<Map<string, Rendered>> {
+    const out = new Map<string, Rendered>();
+    let pending: ChartVersion[] = [];
+    let cursor: ChartCursor | undefined;
+    do {
+      const page = await metadata.listChartVersionPage(namespace, cursor, pageRows);
+      for (const version of page.versions) {
+        if (pending.length > 0 && pending[0]?.repository !== version.repository) {
+          out.set(pending[0]?.repository as string, renderRepository(pending, format));
+          pending = [];
+        }
+        pending.push(version);
+      }
+      cursor = page.next;
+      if (cursor) await yieldToOthers();
+    } while (cursor);
+    if (pending.length > 0) out.set(pending[0]?.repository as string, renderRepository(pending, format));
+    return out;
+  }
+
+  function cacheOf(namespace: string): NamespaceCache {
     let cache = namespaces.get(namespace);
     if (!cache) {
-      cache = { repositories: new Map(), stale: new Set(), complete: false, generation: 0, documents: new Map() };
+      cache = { rendered: { yaml: undefined, json: undefined }, stale: { yaml: new Set(), json: new Set() }, generation: 0, documents: new Map(), refreshing: {} };
       namespaces.set(namespace, cache);
     }
-    if (!cache.complete) {
-      cache.stale.clear();
-      cache.repositories = render(await metadata.listChartVersions(namespace));
-      cache.complete = true;
-    }
-    for (const repository of [...cache.stale]) {
-      cache.stale.delete(repository);
-      const entries = render(await metadata.listRepositoryCharts(repository)).get(repository);
-      if (entries) cache.repositories.set(repository, entries);
-      else cache.repositories.delete(repository);
-    }
     return cache;
+  }
+
+  async function refresh(namespace: string, format: IndexFormat): Promise<Map<string, Rendered>> {
+    const cache = cacheOf(namespace);
+    let rendered = cache.rendered[format];
+    if (!rendered) {
+      const pending = (cache.refreshing[format] ??= (async () => {
+        cache.stale[format].clear();
+        return renderNamespace(namespace, format);
+      })().finally(() => delete cache.refreshing[format]));
+      rendered = await pending;
+      cache.rendered[format] = rendered;
+    }
+    for (const repository of [...cache.stale[format]]) {
+      cache.stale[format].delete(repository);
+      const versions = await metadata.listRepositoryCharts(repository);
+      if (versions.length > 0) rendered.set(repository, renderRepository(versions, format));
+      else rendered.delete(repository);
+    }
+    return rendered;
   }
 
   return {
@@ -117,32 +164,35 @@ export function createChartIndex(ctx: RegistryContext) {
      */
     async document(namespace: string, format: IndexFormat, host: string, visible?: (repository: string) => boolean): Promise<{ document: IndexDocument; hidden: number; shown: number }> {
       const key = urls === 'oci' ? `${format} ${host}` : format;
-      const existing = namespaces.get(namespace)?.documents.get(key);
-      const cacheBefore = namespaces.get(namespace);
-      if (existing && (!visible || [...(cacheBefore?.repositories.keys() ?? [])].every(visible))) return { document: existing, hidden: 0, shown: cacheBefore?.repositories.size ?? 0 };
+      const cache = cacheOf(namespace);
+      const existing = cache.documents.get(key);
+      const known = cache.rendered[format];
+      if (existing && known && (!visible || [...known.keys()].every(visible))) return { document: existing, hidden: 0, shown: known.size };
       const changesBefore = changes;
-      const cache = await refresh(namespace);
-      const shown = [...cache.repositories].filter(([repository]) => !visible || visible(repository));
-      const groups = new Map<string, RenderedEntry[]>();
-      for (const [, entries] of shown) {
-        for (const entry of entries) {
-          const list = groups.get(entry.name);
-          if (list) list.push(entry);
-          else groups.set(entry.name, [entry]);
+      const rendered = await refresh(namespace, format);
+      const charts = new Map<string, Buffer[]>();
+      let shown = 0;
+      for (const [repository, byName] of rendered) {
+        if (visible && !visible(repository)) continue;
+        shown += 1;
+        for (const [name, piece] of byName) {
+          const pieces = charts.get(name);
+          if (pieces) pieces.push(piece);
+          else charts.set(name, [piece]);
         }
       }
-      let body = assembleIndex(groups, new Date(ctx.now()), format);
+      let body = assembleIndex(charts, new Date(ctx.now()), format);
       if (urls === 'oci' && hostPattern.test(host)) body = Buffer.from(body.toString().replaceAll(hostPlaceholder, host));
       let zipped: Promise<Buffer> | undefined;
-      const hidden = cache.repositories.size - shown.length;
+      const hidden = rendered.size - shown;
       const document: IndexDocument = {
         body,
-        etag: `"${boot}-${cache.generation}-${key.replace(/[^A-Za-z0-9.:-]/g, '_')}${hidden ? `-${hidden}h${shown.length}` : ''}"`,
+        etag: `"${boot}-${cache.generation}-${key.replace(/[^A-Za-z0-9.:-]/g, '_')}${hidden ? `-${hidden}h${shown}` : ''}"`,
         gzipped: () => (zipped ??= gzipAsync(body, { level: 6 })),
       };
       // A change that landed while this was being built makes it stale at once: not kept.
       if (changes === changesBefore && hidden === 0) cache.documents.set(key, document);
-      return { document, hidden, shown: shown.length };
+      return { document, hidden, shown };
     },
   };
 }

@@ -115,3 +115,32 @@ t.test('oci:// URLs in the index when configured, naming the host the client use
   t.same(parseYaml(other.body).entries.app[0].urls, ['oci://other.example.com/team/app:1.0.0_build.1']);
   t.not(other.headers.etag, res.headers.etag, 'each host has its own validator');
 });
+
+t.test('a namespace read in pages sees every visible version once, repositories contiguous', async (t) => {
+  const { createSqliteMetadata } = await import('../../src/db/sqlite-metadata.js');
+  const { join } = await import('node:path');
+  const { app, dataDir } = await buildTestApp(t);
+  const expected: string[] = [];
+  for (const name of ['b', 'a', 'c']) {
+    for (const version of ['1.0.0', '1.1.0', '2.0.0']) {
+      await pushChart(app, `team/${name}`, chartTgz({ name, version }), version);
+      expected.push(`team/${name} ${version}`);
+    }
+  }
+  await app.inject({ method: 'DELETE', url: '/v2/team/a/manifests/1.1.0' });
+  expected.splice(expected.indexOf('team/a 1.1.0'), 1);
+  const metadata = createSqliteMetadata(join(dataDir, 'chartroom.db'));
+  t.teardown(() => metadata.close());
+  for (const limit of [1, 2, 5, 100]) {
+    const seen: string[] = [];
+    let cursor;
+    do {
+      const page = await metadata.listChartVersionPage('team', cursor, limit);
+      seen.push(...page.versions.map((v) => `${v.repository} ${v.version}`));
+      cursor = page.next;
+    } while (cursor);
+    t.same([...seen].sort(), [...expected].sort(), `limit ${limit}: every visible version once`);
+    const order = seen.map((s) => s.split(' ')[0]);
+    t.same(order.filter((r, i) => i === 0 || order[i - 1] !== r).length, 3, `limit ${limit}: each repository in one run`);
+  }
+});
