@@ -89,7 +89,7 @@ export function sha256(bytes: Buffer): string {
   return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 }
 
-/** A Helm-chart-shaped artifact: a small config, a layer, and the manifest over both. */
+/** A generic OCI artifact (not a chart: its tags may be anything): a small config, a layer, the manifest. */
 export interface Artifact {
   config: Buffer;
   layer: Buffer;
@@ -104,8 +104,8 @@ export function makeArtifact(name: string, version: string, layerBytes = 4096): 
   const manifest = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
-      config: { mediaType: 'application/vnd.cncf.helm.config.v1+json', digest: sha256(config), size: config.length },
-      layers: [{ mediaType: 'application/vnd.cncf.helm.chart.content.v1.tar+gzip', digest: sha256(layer), size: layer.length }],
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha256(config), size: config.length },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha256(layer), size: layer.length }],
       annotations: { 'org.opencontainers.image.title': name, 'org.opencontainers.image.version': version },
     }),
   );

@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { abHead, curlDownloads, wrk } from './load.js';
 import { createClient, makeArtifact, manifestType, pushArtifact, sha256, type Artifact } from './oci-client.js';
 import { cpuSeconds, memoryMiB, resetPeakRss } from './proc.js';
+import { chartArtifact, chartSpec, pushChartArtifact } from './seed-charts.js';
 import { ensureTools, startChartroom, startDistribution, startNginx, type RunningServer } from './servers.js';
 
 const { values: options } = parseArgs({
@@ -152,20 +153,24 @@ function scenarios(data: Fixtures): Scenario[] {
         ),
     },
     {
-      name: 'push 500 artifacts (16 in flight)',
-      unit: 'artifacts/s',
+      // Real charts (config, .tgz, manifest under the version tag): Chartroom parses and indexes each one.
+      name: 'push 500 charts (16 in flight)',
+      unit: 'charts/s',
       target: 2,
       run: (server, round) =>
         measured(
           server,
           async () => {
-            const artifacts = Array.from({ length: 500 }, (_, i) => makeArtifact(`push${i}`, `1.0.${i}`));
+            const charts = Array.from({ length: 500 }, (_, i) => {
+              const spec = chartSpec(10_000 * (round + 1) + i, 1);
+              return chartArtifact(spec, { version: '1.0.0', appVersion: '1.0.0', created: '2026-01-01T00:00:00Z' });
+            });
             const client = createClient(server.url, 16);
             const started = performance.now();
-            await inFlight(16, artifacts, (artifact, i) => pushArtifact(client, `bench/push${round}/c${i % 50}`, `1.0.${i}`, artifact));
+            await inFlight(16, charts, (chart) => pushChartArtifact(client, `bench/push${round}`, chart));
             const elapsed = (performance.now() - started) / 1000;
             client.close();
-            return { value: artifacts.length / elapsed };
+            return { value: charts.length / elapsed };
           },
           () => 500,
         ),
