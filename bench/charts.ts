@@ -14,7 +14,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +21,7 @@ import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import semver from 'semver';
 import { parse as parseYaml } from 'yaml';
+import { httpClient, stats, type HttpClient, type Stats, type Timed } from './http.js';
 import { createClient } from './oci-client.js';
 import { cpuSeconds, freePort, memoryMiB, waitForHttp } from './proc.js';
 import { chartArtifact, chartName, chartSpec, pushChartArtifact, seedCharts, type ChartVersionSpec, type SeedResult } from './seed-charts.js';
@@ -50,53 +50,6 @@ const targets = { coldStartMs: 1000, cachedMs: 50 };
 // ---------------------------------------------------------------------------------------------
 // HTTP
 
-interface Timed {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-  /** Request sent → response headers (the server has the whole body ready by then). */
-  ttfbMs: number;
-  /** Request sent → last byte. */
-  totalMs: number;
-  /** Body bytes received (the body itself is empty when not kept). */
-  bytes: number;
-}
-
-/** One keep-alive connection per server, so a timed request never pays for a handshake (but the first). */
-function httpClient(baseUrl: string) {
-  const base = new URL(baseUrl);
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  return {
-    /** `keep: false` counts the body's bytes and drops them: no copy, no garbage for the timed loop. */
-    get(path: string, headers: Record<string, string> = {}, keep = true): Promise<Timed> {
-      return new Promise((resolve, reject) => {
-        const start = performance.now();
-        const req = request({ agent, host: base.hostname, port: base.port, path, method: 'GET', headers }, (res) => {
-          const ttfbMs = performance.now() - start;
-          const chunks: Buffer[] = [];
-          let bytes = 0;
-          res.on('data', (chunk: Buffer) => {
-            bytes += chunk.length;
-            if (keep) chunks.push(chunk);
-          });
-          res.on('end', () => {
-            const totalMs = performance.now() - start;
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks), ttfbMs, totalMs, bytes });
-          });
-          res.on('error', reject);
-        });
-        req.on('error', reject);
-        req.end();
-      });
-    },
-    close(): void {
-      agent.destroy();
-    },
-  };
-}
-
-type HttpClient = ReturnType<typeof httpClient>;
-
 const gzipHeaders = { 'accept-encoding': 'gzip' };
 const indexYaml = `/chartrepo/${namespace}/index.yaml`;
 const indexJson = `/chartrepo/${namespace}/index.json`;
@@ -114,29 +67,6 @@ function decoded(res: Timed): Buffer {
 
 // ---------------------------------------------------------------------------------------------
 // Statistics
-
-interface Stats {
-  n: number;
-  medianMs: number;
-  p99Ms: number;
-  minMs: number;
-  maxMs: number;
-}
-
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? Number.NaN;
-}
-
-function stats(values: number[]): Stats {
-  const sorted = [...values].sort((a, b) => a - b);
-  return {
-    n: sorted.length,
-    medianMs: quantile(sorted, 0.5),
-    p99Ms: quantile(sorted, 0.99),
-    minMs: sorted[0] ?? Number.NaN,
-    maxMs: sorted[sorted.length - 1] ?? Number.NaN,
-  };
-}
 
 interface Single {
   ttfbMs: number;

@@ -36,9 +36,9 @@ export function ensureTools(): void {
 }
 
 /** Logs go straight to a file: piping them through this process would steal CPU from the load. */
-function launch(name: string, command: string, args: string[], logFile: string): ChildProcess {
+function launch(name: string, command: string, args: string[], logFile: string, env: Record<string, string> = {}): ChildProcess {
   const log = openSync(logFile, 'a');
-  const child = spawn(command, args, { stdio: ['ignore', log, log] });
+  const child = spawn(command, args, { stdio: ['ignore', log, log], env: { ...process.env, ...env } });
   closeSync(log);
   child.once('exit', (code, signal) => {
     if (code !== 0 && signal === null) console.error(`${name} exited with ${code}; see ${logFile}`);
@@ -62,9 +62,10 @@ async function started(name: string, child: ChildProcess, url: string, probe: st
   return { name, url, pid: child.pid as number, startMs: performance.now() - spawnedAt, stop: stopper(child) };
 }
 
-export async function startChartroom(dir: string, dataDir = join(dir, 'chartroom')): Promise<RunningServer> {
+export async function startChartroom(dir: string, dataDir = join(dir, 'chartroom'), env: Record<string, string> = {}): Promise<RunningServer> {
   const port = await freePort();
-  const child = launch('chartroom', process.execPath, [chartroomBin, 'serve', '--host', '127.0.0.1', '--port', String(port), '--data', dataDir], join(dir, 'chartroom.log'));
+  const args = [chartroomBin, 'serve', '--host', '127.0.0.1', '--port', String(port), '--data', dataDir];
+  const child = launch('chartroom', process.execPath, args, join(dir, 'chartroom.log'), env);
   return started('chartroom', child, `http://127.0.0.1:${port}`, '/v2/');
 }
 

@@ -10,12 +10,14 @@ import { buildServer } from './server.js';
 const usage = `Usage: chartroom [serve] [options]
        chartroom token create <name> --scope <glob>:<actions> [--scope …] [--expires-in 90d] [options]
        chartroom token list|revoke <name> [options]
+       chartroom rebuild [options]
 
 Commands:
   serve            start the registry (the default)
   token create     create a robot access token (the secret is printed once)
   token list       list robot tokens
   token revoke     revoke a robot token
+  rebuild          rebuild the chart search index from the chart metadata (safe while serving)
 
 Options:
   --host <addr>    interface to listen on       (CHARTROOM_HOST, default 127.0.0.1)
@@ -53,7 +55,8 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const [command = 'serve', ...rest] = positionals;
-  if (!(command === 'serve' && rest.length === 0) && command !== 'token') {
+  const known = command === 'token' || (['serve', 'rebuild'].includes(command) && rest.length === 0);
+  if (!known) {
     process.stderr.write(`chartroom: unknown command '${positionals.join(' ')}'\n\n${usage}`);
     return 2;
   }
@@ -73,13 +76,34 @@ export async function main(argv: string[]): Promise<number> {
     throw err;
   }
   if (command === 'token') return tokenCommand(config, rest, values.scope ?? [], values['expires-in']);
+  if (command === 'rebuild') return rebuildCommand(config);
   return serve(config);
+}
+
+function openMetadata(config: Config) {
+  mkdirSync(config.data, { recursive: true });
+  return createSqliteMetadata(join(config.data, 'chartroom.db'), { searchIndex: config.charts.search });
+}
+
+async function rebuildCommand(config: Config): Promise<number> {
+  if (!config.charts.search) {
+    process.stderr.write('chartroom: chart search is turned off (charts.search: false); nothing to rebuild\n');
+    return 1;
+  }
+  const metadata = openMetadata(config);
+  try {
+    const started = performance.now();
+    const charts = await metadata.rebuildSearchIndex();
+    process.stderr.write(`search index rebuilt: ${charts} charts in ${Math.round(performance.now() - started)} ms\n`);
+    return 0;
+  } finally {
+    metadata.close();
+  }
 }
 
 async function tokenCommand(config: Config, args: string[], scopes: string[], expiresIn: string | undefined): Promise<number> {
   const [action, name] = args;
-  mkdirSync(config.data, { recursive: true });
-  const metadata = createSqliteMetadata(join(config.data, 'chartroom.db'));
+  const metadata = openMetadata(config);
   const robots = createRobots(metadata, Date.now);
   try {
     if (action === 'create' && name) {

@@ -16,6 +16,7 @@ import { AccessLog } from './routes/access-log.js';
 import { tokenRoutes } from './routes/auth/token.js';
 import { registerErrorHandler } from './routes/errors.js';
 import { apiV1Routes } from './routes/api/v1.js';
+import { chartPageRoutes } from './routes/chart-pages.js';
 import { chartMuseumRoutes } from './routes/chartmuseum/index.js';
 import { chartRepoRoutes } from './routes/chartrepo/index.js';
 import { v2Routes } from './routes/v2/index.js';
@@ -29,7 +30,7 @@ export interface ServerOptions {
 export async function buildServer(config: Config, options: ServerOptions = {}): Promise<FastifyInstance> {
   const log = options.logger ?? createLogger(config.logLevel);
   mkdirSync(config.data, { recursive: true });
-  const metadata = createSqliteMetadata(join(config.data, 'chartroom.db'));
+  const metadata = createSqliteMetadata(join(config.data, 'chartroom.db'), { searchIndex: config.charts.search });
   const blobs = await createDiskBlobStore(config.data);
   const registry = createRegistry({ metadata, blobs, config, log, now: Date.now });
 
@@ -58,6 +59,7 @@ export async function buildServer(config: Config, options: ServerOptions = {}): 
   await app.register(chartRepoRoutes, { registry, authorizer, jsonAtIndexYaml: config.charts.indexFormat === 'json' });
   await app.register(chartMuseumRoutes, { registry, authorizer, maxUploadBytes: config.charts.maxUnpackedBytes });
   await app.register(apiV1Routes, { registry, authorizer });
+  await app.register(chartPageRoutes);
 
   const sweep = async (): Promise<void> => {
     try {

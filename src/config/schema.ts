@@ -29,6 +29,11 @@ export interface Config {
     indexFormat: 'yaml' | 'json';
     /** Index entries point at `charts/<file>.tgz` (relative) or at the OCI artifact (`oci://HOST/<repo>:<tag>`). */
     indexUrls: 'relative' | 'oci';
+    /**
+     * Keep the server-side search index (`/api/v1/search`, `helm search hub`). Off, pushes skip its
+     * upkeep, the index is dropped and the search endpoints answer 404; on again, it is rebuilt at start.
+     */
+    search: boolean;
   };
   auth: AuthConfig;
   uploads: {
@@ -109,7 +114,7 @@ export const configSchema: JSONSchemaType<Config> = {
     charts: {
       type: 'object',
       additionalProperties: false,
-      required: ['validate', 'allowOverwrite', 'maxUnpackedBytes', 'maxFileBytes', 'indexFormat', 'indexUrls'],
+      required: ['validate', 'allowOverwrite', 'maxUnpackedBytes', 'maxFileBytes', 'indexFormat', 'indexUrls', 'search'],
       default: {} as Config['charts'],
       properties: {
         validate: { type: 'boolean', default: true },
@@ -118,6 +123,7 @@ export const configSchema: JSONSchemaType<Config> = {
         maxFileBytes: { type: 'integer', minimum: 1024, default: 1024 * 1024 },
         indexFormat: { type: 'string', enum: ['yaml', 'json'], default: 'yaml' },
         indexUrls: { type: 'string', enum: ['relative', 'oci'], default: 'relative' },
+        search: { type: 'boolean', default: true },
       },
     },
     auth: {
@@ -186,6 +192,7 @@ export const envVariables: Record<string, string> = {
   CHARTROOM_UPLOAD_STALE_SECONDS: 'uploads.staleAfterSeconds',
   CHARTROOM_CHARTS_VALIDATE: 'charts.validate',
   CHARTROOM_CHARTS_ALLOW_OVERWRITE: 'charts.allowOverwrite',
+  CHARTROOM_CHARTS_SEARCH: 'charts.search',
   CHARTROOM_AUTH_ENABLED: 'auth.enabled',
   CHARTROOM_AUTH_HTPASSWD: 'auth.htpasswd',
   CHARTROOM_AUTH_SIGNING_KEY: 'auth.signingKey',

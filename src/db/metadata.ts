@@ -52,6 +52,13 @@ export interface Metadata {
   /** Namespaces that hold visible charts, with how many charts each. */
   listChartNamespaces(): Promise<{ namespace: string; charts: number }[]>;
 
+  /** Charts whose latest text matches, ranked, filtered and paged (see ChartSearchQuery). */
+  searchCharts(query: ChartSearchQuery): Promise<ChartSearchPage>;
+  /** The distinct lower-case names of indexed charts, for typo-tolerant search. */
+  chartNames(): Promise<string[]>;
+  /** Rebuilds the search index from the chart rows; returns how many charts it holds. */
+  rebuildSearchIndex(): Promise<number>;
+
   createRobotToken(token: RobotToken): Promise<boolean>;
   findRobotToken(name: string): Promise<RobotToken | undefined>;
   listRobotTokens(): Promise<RobotToken[]>;
@@ -158,4 +165,74 @@ export interface RobotToken {
 export interface ChartCursor {
   repoId: number;
   manifestId: number;
+}
+
+/** A query word and how it may match: any of `words`, each as a whole word or as a prefix. */
+export interface SearchTerm {
+  words: string[];
+  prefix: boolean;
+}
+
+export interface ChartSearchQuery {
+  /** Every term must match a chart's text; no terms lists every chart by name. */
+  terms: SearchTerm[];
+  /** The query read as a chart name: charts named so rank first, then names starting with it. */
+  nameKey: string;
+  repositoryPrefix?: string | undefined;
+  /** Lower-case keyword the chart must carry. */
+  keyword?: string | undefined;
+  /** Lower-case maintainer name or email the chart must list. */
+  maintainer?: string | undefined;
+  includeDeprecated: boolean;
+  /** Show a chart's newest version even when it is a prerelease (otherwise its newest stable one, and no chart without one). */
+  includePrerelease: boolean;
+  /**
+   * For rules the store cannot evaluate itself (semver ranges, access): the version to show for a
+   * matching chart, or undefined to leave the chart out. Replaces the `includePrerelease` rule.
+   */
+  choose?: ((candidate: SearchCandidate) => string | undefined) | undefined;
+  offset: number;
+  limit: number;
+  /** Return each hit's README too, for showing where the terms matched. */
+  withReadme: boolean;
+}
+
+export interface SearchCandidate {
+  repository: string;
+  latest: string;
+  latestStable: string | undefined;
+  /** Every visible version, newest first. */
+  versions: string[];
+}
+
+export interface ChartSearchPage {
+  /** Matching charts on all pages. */
+  total: number;
+  hits: ChartSearchHit[];
+}
+
+export interface ChartSearchHit {
+  repository: string;
+  namespace: string;
+  name: string;
+  description?: string;
+  keywords: string[];
+  icon?: string;
+  home?: string;
+  deprecated: boolean;
+  updatedAt: number;
+  /** The version `choose` picked. */
+  version: SearchVersion;
+  /** Every visible version, newest first. */
+  versions: SearchVersion[];
+  /** With `withReadme`: the README of the indexed version. */
+  readme?: string;
+}
+
+export interface SearchVersion {
+  version: string;
+  appVersion?: string;
+  createdAt: number;
+  chartDigest: string;
+  deprecated: boolean;
 }

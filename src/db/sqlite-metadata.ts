@@ -1,4 +1,5 @@
 import { openDatabase } from './database.js';
+import { createChartSearchIndex } from './sqlite-search.js';
 import type { ChartMetadata } from '../charts/chart-yaml.js';
 import type {
   ChartRecord,
@@ -78,9 +79,17 @@ const noLimit = -1;
  * a session lost to a power cut only makes its client start the upload again, while blobs,
  * manifests and tags are committed with a full fsync before they are acknowledged.
  */
-export function createSqliteMetadata(file: string): Metadata {
+export function createSqliteMetadata(file: string, options: { searchIndex?: boolean } = {}): Metadata {
   const db = openDatabase(file, 'full');
   const sessions = openDatabase(file, 'normal');
+  const search = createChartSearchIndex(db);
+  // Without the index, chart writes skip its upkeep; it is dropped so that it is rebuilt, not trusted stale, when turned on again.
+  const indexing = options.searchIndex !== false;
+  const refreshSearch = (repoId: number): void => {
+    if (indexing) search.refresh(repoId);
+  };
+  if (!indexing) db.transaction(search.clear)();
+  else if (search.needsBuild()) db.transaction(search.rebuild)();
   const q = {
     repoId: db.prepare<[string], { id: number }>('SELECT id FROM repositories WHERE name = ?'),
     insertRepo: db.prepare<[string, number]>('INSERT OR IGNORE INTO repositories (name, created_at) VALUES (?, ?)'),
@@ -128,10 +137,8 @@ export function createSqliteMetadata(file: string): Metadata {
       `INSERT INTO tags (repo_id, name, manifest_id, updated_at) VALUES (?, ?, ?, ?)
        ON CONFLICT (repo_id, name) DO UPDATE SET manifest_id = excluded.manifest_id, updated_at = excluded.updated_at`,
     ),
-    deleteManifest: db.prepare<[string, string]>(
-      'DELETE FROM manifests WHERE repo_id = (SELECT id FROM repositories WHERE name = ?) AND digest = ?',
-    ),
-    deleteTag: db.prepare<[string, string]>('DELETE FROM tags WHERE repo_id = (SELECT id FROM repositories WHERE name = ?) AND name = ?'),
+    deleteManifest: db.prepare<[number, string]>('DELETE FROM manifests WHERE repo_id = ? AND digest = ?'),
+    deleteTag: db.prepare<[number, string]>('DELETE FROM tags WHERE repo_id = ? AND name = ?'),
     listTags: db.prepare<[number, string, number], { name: string }>(
       'SELECT name FROM tags WHERE repo_id = ? AND name > ? ORDER BY name LIMIT ?',
     ),
@@ -249,8 +256,19 @@ export function createSqliteMetadata(file: string): Metadata {
       for (const ref of m.refs) q.insertRef.run(manifestId, ref.kind, ref.digest);
     }
     if (m.chart) insertChart(manifestId, repoId, m.chart);
-    if (m.tag !== undefined) q.upsertTag.run(repoId, m.tag, manifestId, m.createdAt);
+    if (m.tag !== undefined) {
+      q.upsertTag.run(repoId, m.tag, manifestId, m.createdAt);
+      refreshSearch(repoId);
+    }
     return { ok: true };
+  });
+
+  /** Runs a deletion in a repository and, when it removed something, brings the search index along. */
+  const deleteIn = db.transaction((statement: typeof q.deleteTag, repository: string, key: string): boolean => {
+    const repo = q.repoId.get(repository);
+    if (!repo || statement.run(repo.id, key).changes === 0) return false;
+    refreshSearch(repo.id);
+    return true;
   });
 
   function insertChart(manifestId: number, repoId: number, c: ChartRecord): void {
@@ -323,12 +341,12 @@ export function createSqliteMetadata(file: string): Metadata {
       return row && toManifest(row);
     },
     async deleteManifest(repository, digest) {
-      const deleted = q.deleteManifest.run(repository, digest).changes > 0;
+      const deleted = deleteIn(q.deleteManifest, repository, digest);
       if (deleted) changed(repository);
       return deleted;
     },
     async deleteTag(repository, tag) {
-      const deleted = q.deleteTag.run(repository, tag).changes > 0;
+      const deleted = deleteIn(q.deleteTag, repository, tag);
       if (deleted) changed(repository);
       return deleted;
     },
@@ -366,6 +384,16 @@ export function createSqliteMetadata(file: string): Metadata {
     },
     async listChartNamespaces() {
       return q.chartNamespaces.all();
+    },
+
+    async searchCharts(query) {
+      return search.search(query);
+    },
+    async chartNames() {
+      return search.nameKeys();
+    },
+    async rebuildSearchIndex() {
+      return db.transaction(search.rebuild)();
     },
 
     async createRobotToken(t) {

@@ -1,5 +1,5 @@
-import semver from 'semver';
 import type { ChartMetadata } from '../charts/chart-yaml.js';
+import { latestOf, newestFirst } from '../charts/versions.js';
 import type { ChartVersion } from '../db/metadata.js';
 import { OciError } from '../errors.js';
 import { chartFileName } from './chart-index.js';
@@ -44,15 +44,6 @@ export interface VersionDetail extends VersionSummary {
   hasValuesSchema: boolean;
 }
 
-function newestFirst(a: ChartVersion, b: ChartVersion): number {
-  return semver.rcompare(a.version, b.version);
-}
-
-/** The newest version that is not a prerelease, else the newest. */
-function latest(versions: ChartVersion[]): ChartVersion {
-  return versions.find((v) => semver.prerelease(v.version) === null) ?? (versions[0] as ChartVersion);
-}
-
 function versionSummary(v: ChartVersion): VersionSummary {
   return {
     version: v.version,
@@ -68,7 +59,7 @@ function versionSummary(v: ChartVersion): VersionSummary {
 
 function summarize(repository: string, versions: ChartVersion[]): ChartSummary {
   const sorted = [...versions].sort(newestFirst);
-  const head = latest(sorted);
+  const head = latestOf(sorted) as ChartVersion;
   const meta = head.metadata;
   return {
     repository,

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import semver from 'semver';
+import { newestFirst } from '../charts/versions.js';
 import { ChartError, readChartArchive } from '../charts/archive.js';
 import { parseChartYaml, versionTag, type ChartMetadata } from '../charts/chart-yaml.js';
 import type { IndexEntry } from '../charts/index-document.js';
@@ -134,7 +134,7 @@ export function createChartUploads(ctx: RegistryContext, manifests: Manifests) {
 
   function entriesByName(versions: Awaited<ReturnType<typeof metadata.listChartVersions>>): Map<string, IndexEntry[]> {
     const byName = new Map<string, IndexEntry[]>();
-    for (const version of [...versions].sort((a, b) => semver.rcompare(a.version, b.version))) {
+    for (const version of [...versions].sort(newestFirst)) {
       const list = byName.get(version.name) ?? [];
       list.push(toEntry(version));
       byName.set(version.name, list);

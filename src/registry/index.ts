@@ -1,4 +1,5 @@
 import { createBlobs } from './blobs.js';
+import { createChartSearch } from '../search/chart-search.js';
 import { createChartCatalog } from './chart-catalog.js';
 import { createChartRepository } from './chart-repository.js';
 import { createChartUploads } from './chart-upload.js';
@@ -20,6 +21,7 @@ export function createRegistry(ctx: RegistryContext) {
     chartRepository: createChartRepository(ctx),
     chartUploads: createChartUploads(ctx, manifests),
     chartCatalog: createChartCatalog(ctx),
+    chartSearch: createChartSearch(ctx),
   };
 }
 

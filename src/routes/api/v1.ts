@@ -13,15 +13,24 @@ function query(request: FastifyRequest, name: string): string | undefined {
 }
 
 /**
- * Chartroom's JSON API for charts: `/api/v1/namespaces`, `/api/v1/charts[?namespace=&sort=name|updated]`,
+ * Chartroom's JSON API for charts: `/api/v1/search` (see src/search), `/api/v1/namespaces`, `/api/v1/charts[?namespace=&sort=name|updated]`,
  * `/api/v1/charts/<repository>`, `…/versions/<version>` and `…/versions/<version>/{readme,values,values-schema}`.
  */
 export async function apiV1Routes(app: FastifyInstance, options: { registry: Registry; authorizer: Authorizer }): Promise<void> {
-  const { chartCatalog } = options.registry;
+  const { chartCatalog, chartSearch } = options.registry;
   const { authorizer } = options;
   // Lists show only what the caller may pull.
   const listing = { access: { scheme: 'basic', wanted: () => [] } } as const;
   const visible = (request: FastifyRequest) => (authorizer.enabled ? (r: string) => request.grant?.may(r, 'pull') === true : undefined);
+
+  app.get('/api/v1/search', { config: listing }, async (request) =>
+    chartSearch.search(request.query as Record<string, unknown>, visible(request)),
+  );
+
+  // What `helm search hub --endpoint http://HOST` calls (the Monocular chart service's search).
+  app.get('/api/chartsvc/v1/charts/search', { config: listing }, async (request) =>
+    chartSearch.monocular((request.query as Record<string, unknown>).q, `${request.protocol}://${request.host}`, visible(request)),
+  );
 
   app.get('/api/v1/namespaces', { config: listing }, async (request) => ({ namespaces: await chartCatalog.namespaces(visible(request)) }));
 

@@ -1,0 +1,347 @@
+import t from 'tap';
+import type { FastifyInstance } from 'fastify';
+import { createSqliteMetadata } from '../../src/db/sqlite-metadata.js';
+import { editDistance, nearestWords } from '../../src/search/fuzzy.js';
+import { highlight, snippet } from '../../src/search/highlight.js';
+import { queryWords } from '../../src/search/query.js';
+import { basic, exampleAuth } from '../helpers/auth.js';
+import { chartTgz, pushChart } from '../helpers/charts.js';
+import { errorCode } from '../helpers/oci.js';
+import { buildTestApp, tempDataDir } from '../helpers/server.js';
+import { join } from 'node:path';
+
+interface Fields {
+  description?: string;
+  keywords?: string[];
+  maintainers?: { name: string; email?: string }[];
+  appVersion?: string;
+  deprecated?: boolean;
+  annotations?: Record<string, string>;
+  readme?: string;
+}
+
+/** Pushes `repository` (its last segment is the chart's name) at `version` with these Chart.yaml fields. */
+async function push(app: FastifyInstance, repository: string, version: string, fields: Fields = {}): Promise<void> {
+  const name = repository.split('/').pop() as string;
+  const chartYaml = JSON.stringify({
+    apiVersion: 'v2',
+    name,
+    version,
+    appVersion: fields.appVersion ?? '1.0',
+    description: fields.description ?? `The ${name} chart`,
+    keywords: fields.keywords ?? [],
+    maintainers: fields.maintainers ?? [],
+    deprecated: fields.deprecated ?? false,
+    annotations: fields.annotations ?? {},
+  });
+  const tgz = chartTgz({ name, version, chartYaml, readme: fields.readme ?? `# ${name}\n` });
+  const { res } = await pushChart(app, repository, tgz, version);
+  if (res.statusCode !== 201) throw new Error(`push ${repository}:${version}: ${res.statusCode} ${res.body}`);
+}
+
+interface Result {
+  repository: string;
+  version: string;
+  description?: string;
+  highlights: Record<string, string>;
+  versions?: { version: string }[];
+}
+
+interface Response {
+  total: number;
+  page: number;
+  limit: number;
+  fuzzy: boolean;
+  results: Result[];
+}
+
+async function search(app: FastifyInstance, query: string, headers: Record<string, string> = {}): Promise<Response> {
+  const res = await app.inject({ method: 'GET', url: `/api/v1/search?${query}`, headers });
+  if (res.statusCode !== 200) throw new Error(`search ${query}: ${res.statusCode} ${res.body}`);
+  return JSON.parse(res.body) as Response;
+}
+
+const repositories = (response: Response) => response.results.map((r) => r.repository);
+
+t.test('ranking: exact name, then name prefix, then the weighted text match', async (t) => {
+  const { app } = await buildTestApp(t);
+  await push(app, 'team/proxy', '1.0.0', { readme: '# proxy\n\nPuts nginx in front of your app.\n' });
+  await push(app, 'team/web', '1.0.0', { description: 'A web server built on nginx' });
+  await push(app, 'team/edge', '1.0.0', { keywords: ['nginx', 'edge'] });
+  await push(app, 'team/nginx-ingress', '1.0.0');
+  await push(app, 'other/nginx', '1.0.0');
+  await push(app, 'team/nginx', '1.0.0');
+
+  t.same(repositories(await search(app, 'q=nginx')), [
+    'other/nginx',
+    'team/nginx',
+    'team/nginx-ingress',
+    'team/edge',
+    'team/web',
+    'team/proxy',
+  ], 'exact names (by repository), the prefix name, then keywords over description over README');
+  const prefix = await search(app, 'q=ngin');
+  t.equal(prefix.total, 6, 'a word prefix matches');
+  t.same(repositories(prefix).slice(0, 3).sort(), ['other/nginx', 'team/nginx', 'team/nginx-ingress'], 'names starting with the query first');
+  t.same(repositories(await search(app, 'q=nginx%20ingress')), ['team/nginx-ingress'], 'every word must match');
+  t.same(repositories(await search(app, 'q=NGINX-Ingress')), ['team/nginx-ingress'], 'case and punctuation do not matter');
+
+  const top = (await search(app, 'q=nginx')).results[0] as Result;
+  t.same(top.highlights, { name: '<mark>nginx</mark>', description: 'The <mark>nginx</mark> chart', readme: '# <mark>nginx</mark>\n' }, 'matches are marked');
+  const web = (await search(app, 'q=nginx&repo=team/web')).results[0] as Result;
+  t.equal(web.highlights.description, 'A web server built on <mark>nginx</mark>');
+});
+
+t.test('a chart is found by each field it is indexed on', async (t) => {
+  const { app } = await buildTestApp(t);
+  await push(app, 'team/app', '1.0.0', {
+    description: 'Queue consumer',
+    keywords: ['messaging'],
+    maintainers: [{ name: 'Grace Hopper', email: 'grace@example.com' }],
+    annotations: { category: 'Streaming' },
+    appVersion: '7.3.1-zeta',
+    readme: '# app\n\nConfigure the kafkaesque broker.\n',
+  });
+  for (const q of ['app', 'queue', 'messaging', 'hopper', 'streaming', 'zeta', 'kafkaesque', 'team']) {
+    t.same(repositories(await search(app, `q=${q}`)), ['team/app'], q);
+  }
+  t.equal((await search(app, 'q=absent')).total, 0);
+  t.equal((await search(app, 'q=café')).total, 0, 'accents tokenize without error');
+});
+
+t.test('filters: repository prefix, keyword, maintainer, version range, prerelease, deprecated', async (t) => {
+  const { app } = await buildTestApp(t);
+  await push(app, 'team/api', '1.0.0', { keywords: ['Networking'], maintainers: [{ name: 'Ada', email: 'ada@example.com' }] });
+  await push(app, 'team/api', '2.1.0', { keywords: ['Networking'], maintainers: [{ name: 'Ada', email: 'ada@example.com' }] });
+  await push(app, 'team/api', '3.0.0-rc.1', { keywords: ['networking'] });
+  await push(app, 'teamx/db', '1.5.0', { keywords: ['storage'], maintainers: [{ name: 'Bob' }] });
+  await push(app, 'ops/beta', '0.1.0-alpha.1');
+  await push(app, 'ops/old', '1.0.0', { deprecated: true, description: 'Use team/api instead' });
+
+  t.same(repositories(await search(app, 'repo=team/')), ['team/api'], 'a prefix ending in a slash stays in that namespace');
+  t.same(repositories(await search(app, 'repo=team')), ['team/api', 'teamx/db'], 'a plain prefix');
+  t.same(repositories(await search(app, 'keyword=NETWORKING')), ['team/api'], 'keywords compare without case');
+  t.same(repositories(await search(app, 'keyword=network')), [], 'a keyword matches whole');
+  t.same(repositories(await search(app, 'maintainer=ada')), ['team/api']);
+  t.same(repositories(await search(app, 'maintainer=ada@example.com')), ['team/api'], 'or by email');
+  t.same(repositories(await search(app, 'maintainer=bob')), ['teamx/db']);
+
+  const latest = await search(app, 'repo=team/');
+  t.equal(latest.results[0]?.version, '2.1.0', 'the latest stable version by default');
+  const withPre = await search(app, 'repo=team/&prerelease=true');
+  t.equal(withPre.results[0]?.version, '3.0.0-rc.1', 'prereleases on request');
+  t.same(repositories(await search(app, 'repo=ops/')), [], 'a chart with only prereleases is hidden, and so is a deprecated one');
+  t.same(repositories(await search(app, 'repo=ops/&prerelease=true')), ['ops/beta']);
+  t.same(repositories(await search(app, 'repo=ops/&deprecated=true')), ['ops/old'], 'deprecated charts on request');
+
+  const range = await search(app, 'version=%5E1&q=api');
+  t.equal(range.results[0]?.version, '1.0.0', 'the newest version in the range is the one shown');
+  t.same(repositories(await search(app, 'version=>=1.2.0%20<2')), ['teamx/db']);
+  t.same(repositories(await search(app, 'version=^3')), [], 'a range does not match prereleases unless asked');
+  t.equal((await search(app, 'version=^3&prerelease=true')).results[0]?.version, '3.0.0-rc.1');
+  t.same(repositories(await search(app, 'version=>=3.0.0-rc.0')), ['team/api'], 'or the range names a prerelease');
+
+  const all = await search(app, 'q=api&versions=true');
+  t.same(all.results[0]?.versions?.map((v) => v.version), ['3.0.0-rc.1', '2.1.0', '1.0.0'], 'every version on request, newest first');
+  t.notOk((await search(app, 'q=api')).results[0]?.versions, 'versions left out by default');
+});
+
+t.test('paging is stable and capped', async (t) => {
+  const { app } = await buildTestApp(t);
+  for (let i = 0; i < 25; i++) await push(app, `team/svc${String(i).padStart(2, '0')}`, '1.0.0', { description: 'service' });
+  const first = await search(app, 'q=service&limit=10');
+  const second = await search(app, 'q=service&limit=10&page=2');
+  const third = await search(app, 'q=service&limit=10&page=3');
+  t.equal(first.total, 25);
+  t.same([first.results.length, second.results.length, third.results.length], [10, 10, 5]);
+  const seen = [...repositories(first), ...repositories(second), ...repositories(third)];
+  t.equal(new Set(seen).size, 25, 'no chart on two pages');
+  t.same(repositories(await search(app, 'q=service&limit=10&page=2')), repositories(second), 'the same page twice');
+  const past = await search(app, 'q=service&page=9');
+  t.same([past.results, past.total], [[], 25], 'past the end is empty, and the total is still known');
+  const capped = await search(app, 'q=service&limit=5000');
+  t.equal(capped.limit, 100, 'the page size is capped');
+  t.equal((await search(app, '')).limit, 20, 'default page size');
+});
+
+t.test('typos in short names still find the chart', async (t) => {
+  const { app } = await buildTestApp(t);
+  await push(app, 'team/nginx', '1.0.0');
+  await push(app, 'team/redis', '1.0.0');
+  await push(app, 'team/postgresql', '1.0.0');
+  for (const [typo, expected] of [['ngnix', 'team/nginx'], ['rdis', 'team/redis'], ['postgersql', 'team/postgresql']] as const) {
+    const found = await search(app, `q=${typo}`);
+    t.same(repositories(found), [expected], typo);
+    t.equal(found.fuzzy, true);
+  }
+  t.equal((await search(app, 'q=nginx')).fuzzy, false, 'an exact match is not fuzzy');
+  t.equal((await search(app, 'q=zzzzzz')).total, 0, 'nothing near');
+  t.same(nearestWords('ngnix', ['nginx', 'nodejs', 'ngx']), ['nginx']);
+  t.equal(editDistance('kitten', 'sitting', 5), 3);
+  t.equal(editDistance('ab', 'ba', 2), 1, 'a transposition is one slip');
+  t.equal(editDistance('a', 'abcdef', 2), 3, 'gives up past the limit');
+});
+
+t.test('FTS syntax and huge input are plain words, never an error', async (t) => {
+  const { app } = await buildTestApp(t);
+  await push(app, 'team/near', '1.0.0', { description: 'Handles AND OR NOT queries' });
+  const hostile = [
+    '"', '""', '"unbalanced', '(', ')', '((a)', 'NEAR(a b)', 'NEAR', 'a*', '*', '^a', 'a:b', 'name:near', '{name}: near',
+    '- near', 'AND', 'OR OR', 'NOT', 'a + b', "'; DROP TABLE charts; --", '\u0000', '\u0001near\u0002', '%', 'x'.repeat(10_000),
+    `${'near '.repeat(2000)}`, '🙂', '\\', '[near]',
+  ];
+  for (const q of hostile) {
+    const res = await app.inject({ method: 'GET', url: `/api/v1/search?q=${encodeURIComponent(q)}` });
+    t.equal(res.statusCode, 200, JSON.stringify(q.slice(0, 40)));
+  }
+  t.same(repositories(await search(app, `q=${encodeURIComponent('NEAR(')}`)), ['team/near'], 'NEAR is a word');
+  t.same(repositories(await search(app, `q=${encodeURIComponent('"and" OR')}`)), ['team/near'], 'operators are words');
+  t.same(queryWords('Foo-bar "BAZ"* (foo)'), ['foo', 'bar', 'baz']);
+  t.equal(queryWords('w '.repeat(100) + 'a b c d e f g h i j k l m n o p q r').length, 16, 'at most 16 words');
+  const monocular = await app.inject({ method: 'GET', url: `/api/chartsvc/v1/charts/search?q=${encodeURIComponent('"(NEAR*')}` });
+  t.equal(monocular.statusCode, 200);
+});
+
+t.test('bad filters are a 400 naming the field', async (t) => {
+  const { app } = await buildTestApp(t);
+  const cases: [string, string][] = [
+    ['version=not-a-range', 'version'],
+    ['page=0', 'page'],
+    ['page=-1', 'page'],
+    ['page=abc', 'page'],
+    ['page=99999999', 'page'],
+    ['limit=0', 'limit'],
+    ['limit=1.5', 'limit'],
+    ['prerelease=yes', 'prerelease'],
+    ['deprecated=1', 'deprecated'],
+    ['versions=maybe', 'versions'],
+    ['q=a&q=b', 'q'],
+    [`repo=${'a'.repeat(300)}`, 'repo'],
+    [`keyword=${'k'.repeat(300)}`, 'keyword'],
+  ];
+  for (const [query, field] of cases) {
+    const res = await app.inject({ method: 'GET', url: `/api/v1/search?${query}` });
+    t.equal(res.statusCode, 400, query.slice(0, 40));
+    t.equal(errorCode(res), 'BAD_REQUEST');
+    t.same(JSON.parse(res.body).errors[0].detail, { field }, query.slice(0, 40));
+  }
+});
+
+t.test('the index follows pushes, tag moves and deletes in the same transaction', async (t) => {
+  const { app } = await buildTestApp(t, { 'charts.allowOverwrite': true });
+  await push(app, 'team/app', '1.0.0', { description: 'first words' });
+  t.same(repositories(await search(app, 'q=first')), ['team/app']);
+  await push(app, 'team/app', '2.0.0', { description: 'second words' });
+  t.same(repositories(await search(app, 'q=first')), [], 'the text is the latest version’s');
+  t.same(repositories(await search(app, 'q=second')), ['team/app']);
+  await push(app, 'team/app', '1.5.0', { description: 'older words' });
+  t.same(repositories(await search(app, 'q=older')), [], 'an older version does not replace the text');
+  t.same((await search(app, 'q=app&versions=true')).results[0]?.versions?.map((v) => v.version), ['2.0.0', '1.5.0', '1.0.0']);
+  await push(app, 'team/app', '2.0.0', { description: 'overwritten words' });
+  t.same(repositories(await search(app, 'q=overwritten')), ['team/app'], 'an overwritten version is re-indexed');
+
+  t.equal((await app.inject({ method: 'DELETE', url: '/v2/team/app/manifests/2.0.0' })).statusCode, 202);
+  t.same(repositories(await search(app, 'q=older')), ['team/app'], 'deleting the latest tag brings back the previous version’s text');
+  const manifest = await app.inject({ method: 'HEAD', url: '/v2/team/app/manifests/1.5.0' });
+  const digest = manifest.headers['docker-content-digest'] as string;
+  t.equal((await app.inject({ method: 'DELETE', url: `/v2/team/app/manifests/${digest}` })).statusCode, 202);
+  t.same(repositories(await search(app, 'q=first')), ['team/app'], 'deleting a manifest moves on too');
+  t.equal((await app.inject({ method: 'DELETE', url: '/v2/team/app/manifests/1.0.0' })).statusCode, 202);
+  t.equal((await search(app, 'q=app')).total, 0, 'no visible version, no hit');
+  t.equal((await search(app, '')).total, 0);
+});
+
+t.test('results honour the access rules', async (t) => {
+  const dataDir = tempDataDir(t);
+  const { app: open } = await buildTestApp(t, {}, dataDir);
+  await push(open, 'team/api', '1.0.0', { description: 'shared service' });
+  await push(open, 'secret/vault', '1.0.0', { description: 'shared service' });
+  await push(open, 'public/site', '1.0.0', { description: 'shared service' });
+  await open.close();
+
+  const { app } = await buildTestApp(t, exampleAuth, dataDir);
+  t.same(repositories(await search(app, 'q=shared')), ['public/site'], 'anonymous finds only what it may pull');
+  t.same(repositories(await search(app, 'q=shared', { authorization: basic('paul') })).sort(), ['public/site', 'team/api']);
+  t.same(repositories(await search(app, 'q=shared', { authorization: basic('olga') })).sort(), ['public/site', 'secret/vault', 'team/api']);
+  t.equal((await search(app, 'q=shared', { authorization: basic('paul') })).total, 2, 'the total counts only visible charts');
+  const hub = await app.inject({ method: 'GET', url: '/api/chartsvc/v1/charts/search?q=vault' });
+  t.same(JSON.parse(hub.body), { data: [] }, 'helm search hub (anonymous) does not see it either');
+  const wrong = await app.inject({ method: 'GET', url: '/api/v1/search?q=shared', headers: { authorization: basic('paul', 'wrong') } });
+  t.equal(wrong.statusCode, 401, 'bad credentials are refused, not treated as anonymous');
+});
+
+t.test('the Monocular shape helm search hub reads', async (t) => {
+  const { app } = await buildTestApp(t);
+  await push(app, 'team/nginx', '1.2.0', { description: 'Web server', appVersion: '1.25.3', keywords: ['web'] });
+  await push(app, 'top', '0.3.0');
+  const res = await app.inject({ method: 'GET', url: '/api/chartsvc/v1/charts/search?q=nginx', headers: { host: 'charts.example.com' } });
+  t.equal(res.statusCode, 200);
+  const body = JSON.parse(res.body);
+  t.match(body.data, [
+    {
+      id: 'team/nginx',
+      artifactHub: { packageUrl: 'http://charts.example.com/charts/team/nginx' },
+      attributes: { name: 'nginx', repo: { name: 'team', url: 'http://charts.example.com/chartrepo/team' }, description: 'Web server', keywords: ['web'] },
+      relationships: {
+        latestChartVersion: {
+          data: { version: '1.2.0', app_version: '1.25.3', urls: ['http://charts.example.com/chartrepo/team/charts/nginx-1.2.0.tgz'] },
+        },
+      },
+    },
+  ]);
+  const page = await app.inject({ method: 'GET', url: '/charts/team/nginx' });
+  t.equal(page.statusCode, 302, 'the packageUrl leads to the chart');
+  t.equal(page.headers.location, '/api/v1/charts/team/nginx');
+  const all = JSON.parse((await app.inject({ method: 'GET', url: '/api/chartsvc/v1/charts/search' })).body);
+  t.same(all.data.map((d: { id: string }) => d.id), ['team/nginx', 'top'], 'no words lists every chart');
+  t.equal(all.data[1].relationships.latestChartVersion.data.urls[0], 'http://localhost:80/chartrepo/charts/top-0.3.0.tgz', 'top-level charts');
+});
+
+t.test('the index is built for an existing database and rebuilt on demand', async (t) => {
+  const dataDir = tempDataDir(t);
+  const { app } = await buildTestApp(t, {}, dataDir);
+  await push(app, 'team/api', '1.0.0');
+  await push(app, 'team/db', '1.0.0');
+  const before = await search(app, 'q=team');
+  await app.close();
+
+  const file = join(dataDir, 'chartroom.db');
+  const everything = { terms: [], nameKey: '', includeDeprecated: true, includePrerelease: true, offset: 0, limit: 10, withReadme: false };
+  const off = createSqliteMetadata(file, { searchIndex: false });
+  t.equal((await off.searchCharts(everything)).total, 0, 'with the index turned off, it is dropped');
+  off.close();
+  const on = createSqliteMetadata(file);
+  t.equal((await on.searchCharts(everything)).total, 2, 'turned on again, it is rebuilt when the database opens');
+  t.equal(await on.rebuildSearchIndex(), 2, 'a rebuild counts the charts');
+  on.close();
+
+  // A database from before search existed: charts, no index. Opening it builds the index.
+  const { default: Database } = await import('better-sqlite3');
+  const raw = new Database(file);
+  raw.exec('DELETE FROM chart_search; DELETE FROM chart_fts;');
+  raw.close();
+  const { app: reopened } = await buildTestApp(t, {}, dataDir);
+  t.same(await search(reopened, 'q=team'), before, 'the same results after the index is rebuilt at start');
+});
+
+t.test('search turned off answers 404', async (t) => {
+  const { app } = await buildTestApp(t, { 'charts.search': false });
+  await push(app, 'team/app', '1.0.0');
+  for (const url of ['/api/v1/search?q=app', '/api/chartsvc/v1/charts/search?q=app']) {
+    const res = await app.inject({ method: 'GET', url });
+    t.equal(res.statusCode, 404, url);
+    t.match(JSON.parse(res.body).errors[0].message, /search is turned off/);
+  }
+});
+
+t.test('highlights mark whole words and prefixes, escape HTML, and cut long READMEs', async (t) => {
+  const terms = [{ words: ['ngin', 'cafe'], prefix: true }];
+  t.equal(highlight('<b>NGINX</b> & Café', terms), '&lt;b&gt;<mark>NGINX</mark>&lt;/b&gt; &amp; <mark>Café</mark>');
+  t.equal(highlight('engine', terms), undefined, 'inside a word is no match');
+  t.equal(highlight('nginx', [{ words: ['ngin'], prefix: false }]), undefined, 'a whole-word term needs the whole word');
+  const long = `${'word '.repeat(100)}nginx ${'tail '.repeat(100)}`;
+  const cut = snippet(long, terms) as string;
+  t.match(cut, /^….*<mark>nginx<\/mark>.*…$/);
+  t.ok(cut.split(' ').length < 30, 'about 24 words');
+  t.equal(snippet('nginx is short', terms), '<mark>nginx</mark> is short', 'a short text is whole');
+});
