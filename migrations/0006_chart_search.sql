@@ -12,7 +12,8 @@ CREATE TABLE chart_search (
   deprecated      INTEGER NOT NULL,
   keywords        TEXT NOT NULL,          -- lower-case, each between newlines, for the keyword filter
   maintainers     TEXT NOT NULL,          -- lower-case names and emails, each between newlines
-  version_list    TEXT NOT NULL           -- every visible version, newest first, one per line
+  version_list    TEXT NOT NULL,          -- every visible version, newest first, one per line
+  majors          TEXT NOT NULL           -- their major numbers, each between newlines: narrows semver-range filters
 );
 CREATE INDEX chart_search_name ON chart_search(name_key, repository);
 
@@ -35,3 +36,6 @@ CREATE VIRTUAL TABLE chart_fts USING fts5(
   content = '',
   contentless_delete = 1
 );
+-- Pushes only add segments; merging them is left to idle moments (see sqlite-search.ts), so that
+-- a push does not pay for rewriting the index. FTS5 still merges on its own if a level fills up.
+INSERT INTO chart_fts (chart_fts, rank) VALUES ('automerge', 0);

@@ -21,3 +21,30 @@ export function sortNewestFirst<T extends { version: string }>(items: readonly T
     .sort((a, b) => b.parsed.compare(a.parsed))
     .map(({ item }) => item);
 }
+
+/**
+ * The major numbers a version in `range` can have, or undefined when they are unbounded or many.
+ * Conservative: every version the range accepts has one of them (some may have none).
+ */
+export function rangeMajors(range: semver.Range, most = 16): number[] | undefined {
+  const majors = new Set<number>();
+  for (const comparators of range.set) {
+    let low = 0;
+    let high = Number.POSITIVE_INFINITY;
+    for (const { operator, semver: bound } of comparators) {
+      if (!(bound instanceof semver.SemVer)) continue; // `*`: any version
+      const { major, minor, patch, prerelease } = bound;
+      if (operator === '' || operator === '=') [low, high] = [Math.max(low, major), Math.min(high, major)];
+      else if (operator === '>' || operator === '>=') low = Math.max(low, major);
+      else {
+        // Below X.0.0 (or X.0.0-0, the least version of major X) no version of major X fits.
+        const belowMajor = operator === '<' && minor === 0 && patch === 0 && (prerelease.length === 0 || (prerelease.length === 1 && prerelease[0] === 0));
+        high = Math.min(high, belowMajor ? major - 1 : major);
+      }
+    }
+    if (high - low + 1 > most) return undefined;
+    for (let major = low; major <= high; major++) majors.add(major);
+    if (majors.size > most) return undefined;
+  }
+  return [...majors].sort((a, b) => a - b);
+}

@@ -191,6 +191,8 @@ export interface ChartSearchQuery {
    * matching chart, or undefined to leave the chart out. Replaces the `includePrerelease` rule.
    */
   choose?: ((candidate: SearchCandidate) => string | undefined) | undefined;
+  /** Only charts with a version of one of these major numbers can be chosen (lets the store skip the rest). */
+  majors?: number[] | undefined;
   offset: number;
   limit: number;
   /** Return each hit's README too, for showing where the terms matched. */

@@ -70,6 +70,9 @@ interface ReferrerRow {
 const visibleChartColumns = `c.namespace, c.name, c.version, c.version_tag, c.metadata, c.chart_digest, c.chart_size, c.prov_digest,
   c.created_at, r.name AS repository, m.digest AS manifest_digest`;
 
+/** Quiet time after a chart write before the search index's segments are merged. */
+const indexMergeDelayMs = 500;
+
 // SQLite's LIMIT -1 means "no limit".
 const noLimit = -1;
 
@@ -86,10 +89,24 @@ export function createSqliteMetadata(file: string, options: { searchIndex?: bool
   // Without the index, chart writes skip its upkeep; it is dropped so that it is rebuilt, not trusted stale, when turned on again.
   const indexing = options.searchIndex !== false;
   const refreshSearch = (repoId: number): void => {
-    if (indexing) search.refresh(repoId);
+    if (!indexing) return;
+    search.refresh(repoId);
+    scheduleIndexMerge();
   };
+  // Index segments are merged once pushes pause for a moment, a step per transaction, off the push path.
+  let mergeTimer: NodeJS.Timeout | undefined;
+  const mergeIndex = async (): Promise<void> => {
+    mergeTimer = undefined;
+    const mergeSome = db.transaction(search.mergeSome);
+    while (db.open && mergeTimer === undefined && mergeSome()) await new Promise((resolve) => setImmediate(resolve));
+  };
+  function scheduleIndexMerge(): void {
+    if (mergeTimer) mergeTimer.refresh();
+    else mergeTimer = setTimeout(() => void mergeIndex(), indexMergeDelayMs).unref();
+  }
   if (!indexing) db.transaction(search.clear)();
   else if (search.needsBuild()) db.transaction(search.rebuild)();
+  else scheduleIndexMerge();
   const q = {
     repoId: db.prepare<[string], { id: number }>('SELECT id FROM repositories WHERE name = ?'),
     insertRepo: db.prepare<[string, number]>('INSERT OR IGNORE INTO repositories (name, created_at) VALUES (?, ?)'),
@@ -415,6 +432,7 @@ export function createSqliteMetadata(file: string, options: { searchIndex?: bool
     },
 
     close() {
+      clearTimeout(mergeTimer);
       for (const connection of [sessions, db]) if (connection.open) connection.close();
     },
   };

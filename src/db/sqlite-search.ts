@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import semver from 'semver';
 import type { ChartMetadata } from '../charts/chart-yaml.js';
 import { isPrerelease, latestOf, sortNewestFirst } from '../charts/versions.js';
 import type { Db } from './database.js';
@@ -63,7 +64,8 @@ const rankWeights = '10.0, 3.0, 4.0, 6.0, 2.0, 1.0, 1.0, 0.5';
 const filters = `(:prefix IS NULL OR substr(s.repository, 1, length(:prefix)) = :prefix)
   AND (:keyword IS NULL OR instr(s.keywords, char(10) || :keyword || char(10)) > 0)
   AND (:maintainer IS NULL OR instr(s.maintainers, char(10) || :maintainer || char(10)) > 0)
-  AND (:deprecated = 1 OR s.deprecated = 0)`;
+  AND (:deprecated = 1 OR s.deprecated = 0)
+  AND (:majors IS NULL OR EXISTS (SELECT 1 FROM json_each(:majors) m WHERE instr(s.majors, char(10) || m.value || char(10)) > 0))`;
 
 // The version a chart shows: its latest (stable unless prereleases are asked for), or what the
 // query's `choose` callback says when it has rules SQL cannot express (semver ranges, access).
@@ -148,11 +150,11 @@ export function createChartSearchIndex(db: Db) {
       'SELECT doc_manifest_id, text_hash FROM chart_search_docs WHERE repo_id = ?',
     ),
     upsertSearch: db.prepare<Bindings>(
-      `INSERT INTO chart_search (repo_id, repository, name_key, latest, latest_stable, deprecated, keywords, maintainers, version_list)
-       VALUES (:repoId, :repository, :nameKey, :latest, :latestStable, :deprecated, :keywords, :maintainers, :versionList)
+      `INSERT INTO chart_search (repo_id, repository, name_key, latest, latest_stable, deprecated, keywords, maintainers, version_list, majors)
+       VALUES (:repoId, :repository, :nameKey, :latest, :latestStable, :deprecated, :keywords, :maintainers, :versionList, :majors)
        ON CONFLICT (repo_id) DO UPDATE SET repository = excluded.repository, name_key = excluded.name_key, latest = excluded.latest,
          latest_stable = excluded.latest_stable, deprecated = excluded.deprecated, keywords = excluded.keywords,
-         maintainers = excluded.maintainers, version_list = excluded.version_list`,
+         maintainers = excluded.maintainers, version_list = excluded.version_list, majors = excluded.majors`,
     ),
     upsertDoc: db.prepare<Bindings>(
       `INSERT INTO chart_search_docs (repo_id, namespace, doc_manifest_id, text_hash, updated_at, summary, versions)
@@ -160,8 +162,8 @@ export function createChartSearchIndex(db: Db) {
        ON CONFLICT (repo_id) DO UPDATE SET namespace = excluded.namespace, doc_manifest_id = excluded.doc_manifest_id,
          text_hash = excluded.text_hash, updated_at = excluded.updated_at, summary = excluded.summary, versions = excluded.versions`,
     ),
-    updateVersions: db.prepare<[string, string | null, string, number]>(
-      'UPDATE chart_search SET latest = ?, latest_stable = ?, version_list = ? WHERE repo_id = ?',
+    updateVersions: db.prepare<[string, string | null, string, string, number]>(
+      'UPDATE chart_search SET latest = ?, latest_stable = ?, version_list = ?, majors = ? WHERE repo_id = ?',
     ),
     updateDocVersions: db.prepare<[number, string, number]>('UPDATE chart_search_docs SET updated_at = ?, versions = ? WHERE repo_id = ?'),
     deleteSearch: db.prepare<[number]>('DELETE FROM chart_search WHERE repo_id = ?'),
@@ -185,6 +187,9 @@ export function createChartSearchIndex(db: Db) {
        FROM chart_search s JOIN chart_search_docs d ON d.repo_id = s.repo_id WHERE s.repo_id = ?`,
     ),
     nameKeys: db.prepare<[], string>('SELECT DISTINCT name_key FROM chart_search').pluck(),
+    merge: db.prepare<[]>("INSERT INTO chart_fts (chart_fts, rank) VALUES ('merge', 256)"),
+    optimize: db.prepare<[]>("INSERT INTO chart_fts (chart_fts) VALUES ('optimize')"),
+    totalChanges: db.prepare<[], number>('SELECT total_changes()').pluck(),
   };
 
   function removeDocument(repoId: number): void {
@@ -209,10 +214,11 @@ export function createChartSearchIndex(db: Db) {
     const latestStable = rows.find((row) => !isPrerelease(row.version))?.version ?? null;
     const updatedAt = Math.max(...rows.map((row) => row.created_at));
     const versionList = rows.map((row) => row.version).join('\n');
+    const majors = entryList([...new Set(rows.map((row) => String(semver.major(row.version))))]);
     // Pushing an older version leaves the indexed text alone: only the version list changes.
     const indexed = q.indexedDocument.get(repoId);
     if (indexed?.doc_manifest_id === doc.manifest_id) {
-      q.updateVersions.run(latest, latestStable, versionList, repoId);
+      q.updateVersions.run(latest, latestStable, versionList, majors, repoId);
       q.updateDocVersions.run(updatedAt, JSON.stringify(versions), repoId);
       return;
     }
@@ -247,6 +253,7 @@ export function createChartSearchIndex(db: Db) {
       keywords: entryList(meta.keywords ?? []),
       maintainers: entryList(maintainers),
       versionList,
+      majors,
     });
     q.upsertDoc.run({
       repoId,
@@ -271,6 +278,7 @@ export function createChartSearchIndex(db: Db) {
   function rebuild(): number {
     clear();
     for (const { repo_id } of q.chartRepositories.all()) refresh(repo_id);
+    q.optimize.run();
     return q.count.get() as number;
   }
 
@@ -302,6 +310,7 @@ export function createChartSearchIndex(db: Db) {
       maintainer: query.maintainer ?? null,
       deprecated: query.includeDeprecated ? 1 : 0,
       prerelease: query.includePrerelease ? 1 : 0,
+      majors: query.majors ? JSON.stringify(query.majors.map(String)) : null,
       ...(match !== undefined ? { match, nameKey: query.nameKey } : {}),
     };
     const statements =
@@ -318,10 +327,18 @@ export function createChartSearchIndex(db: Db) {
     }
   }
 
+  /** Merges some of the index's segments (pushes only add them); false once there is nothing left to merge. */
+  function mergeSome(): boolean {
+    const before = q.totalChanges.get();
+    q.merge.run();
+    return q.totalChanges.get() !== before;
+  }
+
   return {
     refresh,
     clear,
     rebuild,
+    mergeSome,
     search,
     /** True when charts exist but the index is empty (a database from before search existed). */
     needsBuild: () => q.needsBuild.get() === 1,

@@ -2,6 +2,7 @@ import semver from 'semver';
 import { chartFileName } from '../registry/chart-index.js';
 import type { RegistryContext } from '../registry/context.js';
 import type { ChartSearchHit, ChartSearchPage, SearchCandidate, SearchTerm, SearchVersion } from '../db/metadata.js';
+import { rangeMajors } from '../charts/versions.js';
 import { OciError } from '../errors.js';
 import { nearestWords } from './fuzzy.js';
 import { highlight, snippet } from './highlight.js';
@@ -118,6 +119,7 @@ export function createChartSearch(ctx: Pick<RegistryContext, 'metadata' | 'confi
       includeDeprecated: request.includeDeprecated,
       includePrerelease: request.includePrerelease,
       choose: chooser(request, visible),
+      majors: request.versionRange ? rangeMajors(request.versionRange) : undefined,
       withReadme,
       offset: (request.page - 1) * request.limit,
       limit: request.limit,

@@ -1,5 +1,7 @@
 import t from 'tap';
 import type { FastifyInstance } from 'fastify';
+import semver from 'semver';
+import { rangeMajors } from '../../src/charts/versions.js';
 import { createSqliteMetadata } from '../../src/db/sqlite-metadata.js';
 import { editDistance, nearestWords } from '../../src/search/fuzzy.js';
 import { highlight, snippet } from '../../src/search/highlight.js';
@@ -344,4 +346,23 @@ t.test('highlights mark whole words and prefixes, escape HTML, and cut long READ
   t.match(cut, /^….*<mark>nginx<\/mark>.*…$/);
   t.ok(cut.split(' ').length < 30, 'about 24 words');
   t.equal(snippet('nginx is short', terms), '<mark>nginx</mark> is short', 'a short text is whole');
+});
+
+t.test('the major numbers a semver range allows', async (t) => {
+  const cases: [string, number[] | undefined][] = [
+    ['^2', [2]],
+    ['^2.1.0', [2]],
+    ['~1.4', [1]],
+    ['1.x', [1]],
+    ['>=1.2.0 <2', [1]],
+    ['>=1.2.0 <=2.0.0', [1, 2]],
+    ['<2.0.1', [0, 1, 2]],
+    ['1.2.3', [1]],
+    ['^1 || ^3', [1, 3]],
+    ['>=1.0.0', undefined],
+    ['*', undefined],
+    ['^0.2', [0]],
+  ];
+  for (const [range, majors] of cases) t.same(rangeMajors(new semver.Range(range)), majors, range);
+  t.same(rangeMajors(new semver.Range('^2', { includePrerelease: true })), [2], 'includePrerelease bounds below X.0.0-0');
 });
