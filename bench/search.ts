@@ -11,12 +11,13 @@
 //
 //   npm run bench:search [-- --charts 10000 --versions 10 --namespaces 20 --samples 300 --pushes 300 --rounds 3 --data DIR]
 //
-// --data DIR keeps the seeded data (seeding is skipped when DIR already holds a database).
+// --data DIR keeps the seeded data, and DIR-without-search a copy seeded with search off (the
+// baseline for push cost); seeding is skipped where a database already exists.
 // Writes bench/results/search-<time>.json.
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { ChartMetadata } from '../src/charts/chart-yaml.js';
@@ -35,7 +36,7 @@ const { values: options } = parseArgs({
     namespaces: { type: 'string', default: '20' },
     samples: { type: 'string', default: '300' },
     pushes: { type: 'string', default: '400' },
-    rounds: { type: 'string', default: '5' },
+    rounds: { type: 'string', default: '7' },
     data: { type: 'string' },
   },
 });
@@ -88,8 +89,9 @@ function chartWrite(spec: ChartSpec, version: ChartVersionSpec): NewManifest {
   };
 }
 
-async function seed(file: string): Promise<{ seconds: number; writes: number }> {
-  const metadata = createSqliteMetadata(file);
+async function seed(file: string, searchIndex = true): Promise<{ seconds: number; writes: number }> {
+  mkdirSync(dirname(file), { recursive: true });
+  const metadata = createSqliteMetadata(file, { searchIndex });
   const started = performance.now();
   let writes = 0;
   let lastReport = started;
@@ -106,7 +108,7 @@ async function seed(file: string): Promise<{ seconds: number; writes: number }> 
     }
   }
   // A registry merges its index segments when pushes pause; seeding never pauses, so merge once now.
-  await metadata.rebuildSearchIndex();
+  if (searchIndex) await metadata.rebuildSearchIndex();
   metadata.close();
   return { seconds: (performance.now() - started) / 1000, writes };
 }
@@ -189,11 +191,14 @@ interface PushCost {
   cpuMs: number;
 }
 
-async function measurePushes(work: string, seeded: string): Promise<{ withIndex: PushCost; withoutIndex: PushCost; slowdown: number; cpuIncrease: number }> {
+async function measurePushes(
+  work: string,
+  seeded: Record<'with' | 'without', string>,
+): Promise<{ withIndex: PushCost; withoutIndex: PushCost; slowdown: number; cpuIncrease: number }> {
   const servers = [];
   for (const which of ['with', 'without'] as const) {
     const dataDir = join(work, `push-${which}`);
-    cpSync(seeded, dataDir, { recursive: true });
+    cpSync(seeded[which], dataDir, { recursive: true });
     const dir = join(work, `server-${which}`);
     mkdirSync(dir, { recursive: true });
     servers.push({ which, server: await startChartroom(dir, dataDir, which === 'with' ? {} : { CHARTROOM_CHARTS_SEARCH: 'false' }) });
@@ -203,7 +208,7 @@ async function measurePushes(work: string, seeded: string): Promise<{ withIndex:
   try {
     // A first, unmeasured round each: the copied data's pages come into memory, the servers warm up.
     // Its versions (89.x) sort below the measured ones, so that every measured push is a chart's new latest version.
-    for (const { server } of servers) await pushRound(server.url, rounds * pushesPerRound, pushesPerRound, -1);
+    for (const { server } of servers) await pushRound(server.url, rounds * pushesPerRound, 2 * pushesPerRound, -1);
     for (let round = 0; round < rounds; round++) {
       const order = round % 2 === 0 ? servers : [...servers].reverse();
       for (const { which, server } of order) {
@@ -230,11 +235,15 @@ async function main(): Promise<void> {
   mkdirSync(dataDir, { recursive: true });
   const file = join(dataDir, 'chartroom.db');
   try {
+    // The baseline for push cost is a registry that never had the index (search off from the start).
+    const unindexedDir = `${dataDir}-without-search`;
     let seeding: { seconds: number; writes: number } | undefined;
-    if (!existsSync(file)) {
-      console.error(`seeding ${charts.toLocaleString('en-US')} charts × ${versions} versions in ${namespaces} namespaces …`);
-      seeding = await seed(file);
-      console.error(`seeded ${seeding.writes.toLocaleString('en-US')} versions in ${seeding.seconds.toFixed(0)} s`);
+    for (const [dir, searchIndex] of [[dataDir, true], [unindexedDir, false]] as const) {
+      if (existsSync(join(dir, 'chartroom.db'))) continue;
+      console.error(`seeding ${charts.toLocaleString('en-US')} charts × ${versions} versions in ${namespaces} namespaces (search ${searchIndex ? 'on' : 'off'}) …`);
+      const seeded = await seed(join(dir, 'chartroom.db'), searchIndex);
+      console.error(`seeded ${seeded.writes.toLocaleString('en-US')} versions in ${seeded.seconds.toFixed(0)} s`);
+      if (searchIndex) seeding = seeded;
     }
 
     console.error('query latency (sequential, one keep-alive connection):');
@@ -247,7 +256,7 @@ async function main(): Promise<void> {
     }
 
     console.error(`push cost (${rounds} rounds × ${pushesPerRound} chart pushes, 16 in flight, with and without the index):`);
-    const pushes = await measurePushes(work, dataDir);
+    const pushes = await measurePushes(work, { with: dataDir, without: unindexedDir });
 
     console.error('rebuild:');
     const metadata = createSqliteMetadata(file);
@@ -278,7 +287,7 @@ async function main(): Promise<void> {
     writeFileSync(out, JSON.stringify({ charts, versions, namespaces, samples, seeding, queries: queryResults, pushes, rebuild: { charts: indexed, ms: rebuildMs } }, null, 2));
     console.log(`results: ${out}`);
   } finally {
-    if (!options.data) rmSync(work, { recursive: true, force: true });
+    rmSync(work, { recursive: true, force: true });
   }
 }
 

@@ -1,7 +1,7 @@
 import { createSqliteMetadata } from '../src/db/sqlite-metadata.js';
 import { chartSpec, chartMetadata } from './seed-charts.js';
 import { createHash } from 'node:crypto';
-const m = createSqliteMetadata('/tmp/search10k-copy/chartroom.db', { searchIndex: process.env.OFF ? false : true });
+const m = createSqliteMetadata('/tmp/s/copy/chartroom.db', { searchIndex: process.env.OFF ? false : true });
 const sha = (t: string) => `sha256:${createHash('sha256').update(t).digest('hex')}`;
 const t0 = performance.now();
 for (let i = 0; i < 1000; i++) {

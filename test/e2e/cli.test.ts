@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { tempDataDir } from '../helpers/server.js';
+import { chartTgz, pushChart } from '../helpers/charts.js';
+import { buildTestApp, tempDataDir } from '../helpers/server.js';
 
 const bin = fileURLToPath(new URL('../../bin/chartroom.js', import.meta.url));
 
@@ -83,4 +84,21 @@ t.test('a SIGTERM right after the ready line still shuts down cleanly', async (t
     server.kill('SIGTERM');
     t.equal(await server.exit, 0, `round ${round}`);
   }
+});
+
+t.test('rebuild: rebuilds the search index of a data directory', async (t) => {
+  const data = tempDataDir(t);
+  const { app } = await buildTestApp(t, {}, data);
+  await pushChart(app, 'team/app', chartTgz({ name: 'app', version: '1.0.0' }), '1.0.0');
+  await pushChart(app, 'team/db', chartTgz({ name: 'db', version: '2.0.0' }), '2.0.0');
+  const rebuilt = spawnSync(process.execPath, [bin, 'rebuild', '--data', data], { encoding: 'utf8' });
+  t.equal(rebuilt.status, 0, rebuilt.stderr);
+  t.match(rebuilt.stderr, /search index rebuilt: 2 charts in \d+ ms/);
+  const found = await app.inject({ method: 'GET', url: '/api/v1/search?q=db' });
+  t.same(JSON.parse(found.body).results.map((r: { repository: string }) => r.repository), ['team/db'], 'the running server reads the rebuilt index');
+  const off = spawnSync(process.execPath, [bin, 'rebuild', '--data', data], { encoding: 'utf8', env: { ...process.env, CHARTROOM_CHARTS_SEARCH: 'false' } });
+  t.equal(off.status, 1);
+  t.match(off.stderr, /search is turned off/);
+  const help = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
+  t.match(help.stdout, /rebuild\s+rebuild the chart search index/);
 });
