@@ -1,17 +1,9 @@
-import { createSqliteMetadata } from '../src/db/sqlite-metadata.js';
-import { chartSpec, chartMetadata } from './seed-charts.js';
-import { createHash } from 'node:crypto';
-const m = createSqliteMetadata('/tmp/s/copy/chartroom.db', { searchIndex: process.env.OFF ? false : true });
-const sha = (t: string) => `sha256:${createHash('sha256').update(t).digest('hex')}`;
+import { createClient } from './oci-client.js';
+import { chartArtifact, chartSpec, pushChartArtifact } from './seed-charts.js';
+const client = createClient('http://127.0.0.1:5099', 16);
+const charts = Array.from({ length: 1500 }, (_, i) => chartArtifact(chartSpec(i, 1), { version: '1.0.0', appVersion: '1.0.0', created: '2026-01-01T00:00:00Z' }));
 const t0 = performance.now();
-for (let i = 0; i < 1000; i++) {
-  const spec = chartSpec(i, 10);
-  const version = { version: `77.0.${i}${process.env.OFF ? '-off' : ''}`, appVersion: `9.${i}`, created: '2026-11-01T00:00:00Z' };
-  const repository = `team${i % 20}/${spec.name}`;
-  const content = Buffer.from(repository + version.version);
-  const r = await m.putManifest({ repository, digest: sha(content.toString()), mediaType: 'application/vnd.oci.image.manifest.v1+json', artifactType: undefined, subject: undefined, annotations: undefined, content, refs: [], tag: version.version, createdAt: 1, chartVersionsImmutable: true,
-    chart: { namespace: `team${i % 20}`, name: spec.name, version: version.version, versionTag: version.version, metadata: chartMetadata(spec, version) as never, chartDigest: sha(version.version), chartSize: 1, provDigest: undefined, readme: spec.files.find(f => f.path.endsWith('README.md'))?.content, values: undefined, valuesSchema: undefined, createdAt: 1 } });
-  if (!r.ok) throw new Error('x');
-}
-console.log(((performance.now() - t0)).toFixed(0), 'ms per 1000');
-m.close();
+let next = 0;
+await Promise.all(Array.from({ length: 16 }, async () => { while (next < charts.length) await pushChartArtifact(client, 'bench/p', charts[next++]!); }));
+console.log((charts.length / ((performance.now() - t0) / 1000)).toFixed(1), 'charts/s');
+client.close();

@@ -8,19 +8,23 @@ export type Db = Database.Database;
 /** `migrations/` sits at the package root, two levels above both `src/db` and `dist/db`. */
 const migrationsDir = fileURLToPath(new URL('../../migrations/', import.meta.url));
 
-export type Durability = 'full' | 'normal';
+export type Durability = 'grouped' | 'normal';
 
-/**
- * Opens the database in WAL mode and brings the schema up to date. `full` fsyncs the WAL on
- * every commit, so an acknowledged write survives a power cut; `normal` survives a crash of
- * the process and is made durable by the next `full` commit on any connection.
- */
-export function openDatabase(file: string, durability: Durability = 'full'): Db {
+const durabilityPragmas: Record<Durability, string> = {
+  // Commits write the WAL without fsync; the caller makes them durable (wal-sync.ts) before it
+  // acknowledges anything, and leaves checkpoints, which must sync, to a `normal` connection.
+  grouped: 'PRAGMA synchronous = OFF; PRAGMA wal_autocheckpoint = 0;',
+  // Commits survive a crash of the process; SQLite syncs the WAL and the database around checkpoints.
+  normal: 'PRAGMA synchronous = NORMAL;',
+};
+
+/** Opens the database in WAL mode and brings the schema up to date. */
+export function openDatabase(file: string, durability: Durability): Db {
   const db = new Database(file);
   // PRAGMAs go through exec, which creates no Statement object: on Node ≥ 24.19 the garbage
   // collection of a better-sqlite3 Statement can abort the process (nodejs/node#65446), so the
   // only statements we create are ones that live as long as their connection.
-  db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${durability === 'full' ? 'FULL' : 'NORMAL'};`);
+  db.exec(`PRAGMA journal_mode = WAL; ${durabilityPragmas[durability]}`);
   db.exec('PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;');
   migrate(db);
   return db;

@@ -1,4 +1,5 @@
 import { openDatabase } from './database.js';
+import { createWalSync } from './wal-sync.js';
 import { createChartSearchIndex } from './sqlite-search.js';
 import type { ChartMetadata } from '../charts/chart-yaml.js';
 import type {
@@ -70,6 +71,9 @@ interface ReferrerRow {
 const visibleChartColumns = `c.namespace, c.name, c.version, c.version_tag, c.metadata, c.chart_digest, c.chart_size, c.prov_digest,
   c.created_at, r.name AS repository, m.digest AS manifest_digest`;
 
+/** Acknowledged commits between two checkpoints of the WAL into the database file. */
+const commitsPerCheckpoint = 100;
+
 /** Quiet time after a chart write before the search index's segments are merged. */
 const indexMergeDelayMs = 500;
 
@@ -77,14 +81,28 @@ const indexMergeDelayMs = 500;
 const noLimit = -1;
 
 /**
- * The embedded metadata store: every method runs one synchronous SQLite transaction.
- * Upload-session bookkeeping goes through a second connection that does not fsync on commit:
- * a session lost to a power cut only makes its client start the upload again, while blobs,
- * manifests and tags are committed with a full fsync before they are acknowledged.
+ * The embedded metadata store: every method runs one synchronous SQLite transaction, and a write
+ * resolves only once its commit is on disk. Commits are synced in groups (wal-sync.ts): one
+ * fsync of the WAL, off the event loop, for all the writers that committed meanwhile. Readers
+ * may see a commit a moment before it is durable; no writer is told it succeeded before.
+ * Upload-session bookkeeping goes through a second connection whose commits are made durable by
+ * the next sync: a session lost to a power cut only makes its client start the upload again.
  */
 export function createSqliteMetadata(file: string, options: { searchIndex?: boolean } = {}): Metadata {
-  const db = openDatabase(file, 'full');
+  const db = openDatabase(file, 'grouped');
   const sessions = openDatabase(file, 'normal');
+  const wal = createWalSync(`${file}-wal`);
+  let commitsSinceCheckpoint = 0;
+  /** Resolves with `result` once the commits made so far are on disk (see wal-sync.ts). */
+  async function durable<T>(result: T): Promise<T> {
+    await wal.sync();
+    // `db` never checkpoints (it does not sync); the session connection does, syncing WAL and database.
+    if (++commitsSinceCheckpoint >= commitsPerCheckpoint && db.open) {
+      commitsSinceCheckpoint = 0;
+      sessions.exec('PRAGMA wal_checkpoint(PASSIVE)');
+    }
+    return result;
+  }
   const search = createChartSearchIndex(db);
   // Without the index, chart writes skip its upkeep; it is dropped so that it is rebuilt, not trusted stale, when turned on again.
   const indexing = options.searchIndex !== false;
@@ -316,10 +334,10 @@ export function createSqliteMetadata(file: string, options: { searchIndex?: bool
       return q.linkedBlob.get(repository, digest);
     },
     async mountBlob(repository, digest, from) {
-      return mountBlob(repository, digest, from);
+      return durable(mountBlob(repository, digest, from));
     },
     async unlinkBlob(repository, digest) {
-      return q.unlink.run(repository, digest).changes > 0;
+      return durable(q.unlink.run(repository, digest).changes > 0);
     },
 
     async createUpload(u) {
@@ -336,10 +354,10 @@ export function createSqliteMetadata(file: string, options: { searchIndex?: bool
       return q.dropUpload.run(id).changes > 0;
     },
     async completeUpload(id, repository, blob) {
-      completeUpload(id, repository, blob);
+      await durable(completeUpload(id, repository, blob));
     },
     async linkNewBlob(repository, blob) {
-      linkNewBlob(repository, blob);
+      await durable(linkNewBlob(repository, blob));
     },
     async staleUploads(updatedBefore) {
       return q.staleUploads.all(updatedBefore).map(toUpload);
@@ -349,7 +367,7 @@ export function createSqliteMetadata(file: string, options: { searchIndex?: bool
     },
 
     async putManifest(manifest) {
-      const result = putManifest(manifest);
+      const result = await durable(putManifest(manifest));
       if (result.ok) changed(manifest.repository);
       return result;
     },
@@ -358,12 +376,12 @@ export function createSqliteMetadata(file: string, options: { searchIndex?: bool
       return row && toManifest(row);
     },
     async deleteManifest(repository, digest) {
-      const deleted = deleteIn(q.deleteManifest, repository, digest);
+      const deleted = await durable(deleteIn(q.deleteManifest, repository, digest));
       if (deleted) changed(repository);
       return deleted;
     },
     async deleteTag(repository, tag) {
-      const deleted = deleteIn(q.deleteTag, repository, tag);
+      const deleted = await durable(deleteIn(q.deleteTag, repository, tag));
       if (deleted) changed(repository);
       return deleted;
     },
@@ -410,11 +428,11 @@ export function createSqliteMetadata(file: string, options: { searchIndex?: bool
       return search.nameKeys();
     },
     async rebuildSearchIndex() {
-      return db.transaction(search.rebuild)();
+      return durable(db.transaction(search.rebuild)());
     },
 
     async createRobotToken(t) {
-      return q.insertRobot.run(t.name, t.secretHash, JSON.stringify(t.scopes), t.createdAt, t.expiresAt ?? null).changes > 0;
+      return durable(q.insertRobot.run(t.name, t.secretHash, JSON.stringify(t.scopes), t.createdAt, t.expiresAt ?? null).changes > 0);
     },
     async findRobotToken(name) {
       const row = q.robot.get(name);
@@ -424,7 +442,7 @@ export function createSqliteMetadata(file: string, options: { searchIndex?: bool
       return q.robots.all().map(toRobot);
     },
     async revokeRobotToken(name, at) {
-      return q.revokeRobot.run(at, name).changes > 0;
+      return durable(q.revokeRobot.run(at, name).changes > 0);
     },
 
     onChange(listener) {
@@ -433,6 +451,9 @@ export function createSqliteMetadata(file: string, options: { searchIndex?: bool
 
     close() {
       clearTimeout(mergeTimer);
+      wal.close();
+      // The last connection to close checkpoints the WAL into the database: let it sync.
+      if (db.open) db.exec('PRAGMA synchronous = FULL');
       for (const connection of [sessions, db]) if (connection.open) connection.close();
     },
   };

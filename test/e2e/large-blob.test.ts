@@ -70,8 +70,9 @@ t.test('a 1 GiB streamed upload does not grow the server by more than a few tens
   const growthMiB = (memoryKiB(child.pid as number, 'VmHWM') - before) / 1024;
   // Each socket read is a new Buffer; V8 collects them once enough external memory piles up.
   // Node 24's V8 lets about 64 MiB pile up (a fixed peak: 54–70 MiB for 128 MiB to 2 GiB
-  // uploads), earlier versions about half that. A leak or a buffered body grows with the size.
-  const limitMiB = Number(process.versions.node.split('.')[0]) >= 24 ? 96 : 48;
+  // uploads), earlier versions about half that (up to ~50 MiB when the machine is busy). A leak
+  // or a buffered body grows with the size.
+  const limitMiB = Number(process.versions.node.split('.')[0]) >= 24 ? 96 : 64;
   t.ok(growthMiB < limitMiB, `peak RSS grew by ${growthMiB.toFixed(1)} MiB (limit ${limitMiB})`);
   const head = await send(`${url}/v2/big/blob/blobs/${digest}`, 'HEAD');
   t.equal(head.headers['content-length'], String(totalBytes));
