@@ -1,6 +1,6 @@
 // Classic chart repository at scale: seeds one namespace with `--charts` × `--versions` chart
 // versions through the OCI API, then measures /chartrepo/<ns>/index.yaml: the first response
-// (rendered from SQLite), cached responses (gzip and plain), If-None-Match → 304, index.json,
+// (rendered from SQLite), cached responses (gzip and plain), If-None-Match → 304, index.json, search,
 // the first response after one more push (incremental invalidation), cold start on the seeded
 // data and the first response after it, and RSS at rest. Validates the index it gets back.
 //
@@ -45,7 +45,17 @@ const versions = Number(options.versions);
 const samples = Number(options.samples);
 const restarts = Math.max(1, Number(options.restarts));
 const namespace = options.namespace;
-const targets = { coldStartMs: 1000, cachedMs: 50 };
+const targets = { coldStartMs: 1000, cachedMs: 50, searchP99Ms: 10 };
+
+/** Typical searches over the seeded charts (words from seed-charts.ts); `npm run bench:search` has more. */
+const searchQueries: [string, string][] = [
+  ['chart name', `q=${chartName(7)}`],
+  ['one word', 'q=gateway'],
+  ['keyword', 'q=clickhouse'],
+  ['two words', 'q=redis%20backup'],
+  ['word + semver range', 'q=database&version=%3E%3D1.2.0%20%3C2'],
+  ['browse (no words)', ''],
+];
 
 // ---------------------------------------------------------------------------------------------
 // HTTP
@@ -245,6 +255,7 @@ interface Results {
   indexBytes: { yaml: number; yamlGzip: number; json: number; jsonGzip: number };
   firstAfterSeed: { gzip: Single };
   cached: { yamlPlain: Repeated; yamlGzip: Repeated; notModified: Repeated; jsonPlain: Repeated; jsonGzip: Repeated };
+  search: Record<string, Repeated>;
   curl?: { yamlPlain?: { total: Stats; bytes: number }; yamlGzip?: { total: Stats; bytes: number } };
   firstJsonAfterYaml: Single;
   afterPush: { pushMs: number[]; yamlPlain: Single; yamlGzip: Single; json: Single };
@@ -355,6 +366,10 @@ async function main(): Promise<void> {
     const indexBytes = { yaml: yamlPlain.bytes, yamlGzip: yamlGzip.bytes, json: jsonText.length, jsonGzip: jsonGzip.bytes };
     const downloadProblem = await checkDownload(client);
 
+    log('search …');
+    const search: Record<string, Repeated> = {};
+    for (const [name, query] of searchQueries) search[name] = await repeated(client, `/api/v1/search?${query}`, {}, samples * 2);
+
     log('one more push, then the first response: plain, gzip, index.json …');
     const pushMs: number[] = [];
     pushMs.push(await pushExtra(server.url, extras, Math.floor(Date.now() / 1000)));
@@ -410,6 +425,7 @@ async function main(): Promise<void> {
       indexBytes,
       firstAfterSeed: { gzip: single(first) },
       cached: { yamlPlain, yamlGzip, notModified, jsonPlain, jsonGzip },
+      search,
       curl,
       firstJsonAfterYaml: single(firstJson),
       afterPush: { pushMs, yamlPlain: single(afterPushPlain), yamlGzip: single(afterPushGzip), json: single(afterPushJson) },
@@ -467,6 +483,9 @@ function print(r: Results): void {
   rows.push(['first index.json (entries cached)', ms(r.firstJsonAfterYaml.totalMs), 'assembled from cached entries + gzip']);
   rows.push(['cached index.json, plain', repeatedCell(r.cached.jsonPlain), '']);
   rows.push(['cached index.json, gzip', repeatedCell(r.cached.jsonGzip), '']);
+  const searchWorst = Math.max(...Object.values(r.search).map((x) => x.total.p99Ms));
+  for (const [name, result] of Object.entries(r.search)) rows.push([`search: ${name}`, repeatedCell(result), '']);
+  rows.push(['search p99, worst of the above', ms(searchWorst), `target ≤ ${targets.searchP99Ms} ms: ${searchWorst <= targets.searchP99Ms ? 'met' : 'MISSED'}`]);
   rows.push(['push one version (3 requests)', `median ${ms(stats(r.afterPush.pushMs).medianMs)}`, '']);
   rows.push(['first index.yaml after a push, plain', ms(r.afterPush.yamlPlain.totalMs), `ttfb ${ms(r.afterPush.yamlPlain.ttfbMs)}; one chart re-rendered, document reassembled`]);
   rows.push(['first index.yaml after a push, gzip', ms(r.afterPush.yamlGzip.totalMs), `ttfb ${ms(r.afterPush.yamlGzip.ttfbMs)}; + gzip`]);
