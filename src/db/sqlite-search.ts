@@ -60,6 +60,10 @@ type Bindings = Record<string, string | number | null>;
 // annotations, app_version, readme. A word in the name or keywords says far more than one in a README.
 const rankWeights = '10.0, 3.0, 4.0, 6.0, 2.0, 1.0, 1.0, 0.5';
 
+// How much of a README is indexed: its opening (what the chart is, how to install it); long
+// READMEs go on with tables of parameters, which would make every push index thousands of words.
+const indexedReadmeChars = 16 * 1024;
+
 // Optional filters, each off when its parameter is null.
 const filters = `(:prefix IS NULL OR substr(s.repository, 1, length(:prefix)) = :prefix)
   AND (:keyword IS NULL OR instr(s.keywords, char(10) || :keyword || char(10)) > 0)
@@ -233,7 +237,7 @@ export function createChartSearchIndex(db: Db) {
       maintainers.filter(Boolean).join(' '),
       Object.entries(meta.annotations ?? {}).flat().join(' '),
       meta.appVersion,
-      row.readme,
+      row.readme?.slice(0, indexedReadmeChars),
     ].map((field) => field ?? '') as [string, string, string, string, string, string, string, string];
     const textHash = createHash('sha256').update(JSON.stringify(text)).digest('base64');
     const summary: Summary = {
