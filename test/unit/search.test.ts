@@ -366,3 +366,10 @@ t.test('the major numbers a semver range allows', async (t) => {
   for (const [range, majors] of cases) t.same(rangeMajors(new semver.Range(range)), majors, range);
   t.same(rangeMajors(new semver.Range('^2', { includePrerelease: true })), [2], 'includePrerelease bounds below X.0.0-0');
 });
+
+t.test('a README is indexed up to its first 16 KiB', async (t) => {
+  const { app } = await buildTestApp(t);
+  await push(app, 'team/long', '1.0.0', { readme: `# long\n\nearlyword\n\n${'| param | value |\n'.repeat(1200)}\nlateword\n` });
+  t.same(repositories(await search(app, 'q=earlyword')), ['team/long']);
+  t.same(repositories(await search(app, 'q=lateword')), [], 'words past the indexed opening are not searched');
+});
