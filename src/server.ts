@@ -17,6 +17,8 @@ import { tokenRoutes } from './routes/auth/token.js';
 import { registerErrorHandler } from './routes/errors.js';
 import { apiV1Routes } from './routes/api/v1.js';
 import { chartPageRoutes } from './routes/chart-pages.js';
+import { healthRoutes } from './routes/ops/health.js';
+import { registerMetrics } from './routes/ops/metrics.js';
 import { chartMuseumRoutes } from './routes/chartmuseum/index.js';
 import { chartRepoRoutes } from './routes/chartrepo/index.js';
 import { v2Routes } from './routes/v2/index.js';
@@ -50,6 +52,7 @@ export async function buildServer(config: Config, options: ServerOptions = {}): 
 
   registerErrorHandler(app);
   registerAccessControl(app, authorizer);
+  registerMetrics(app, metadata);
   app.setNotFoundHandler(async () => {
     throw new OciError('NOT_FOUND', 'not found');
   });
@@ -60,6 +63,7 @@ export async function buildServer(config: Config, options: ServerOptions = {}): 
   await app.register(chartMuseumRoutes, { registry, authorizer, maxUploadBytes: config.charts.maxUnpackedBytes });
   await app.register(apiV1Routes, { registry, authorizer });
   await app.register(chartPageRoutes);
+  await app.register(healthRoutes, { metadata, blobs });
 
   const sweep = async (): Promise<void> => {
     try {

@@ -64,6 +64,11 @@ export interface Metadata {
   listRobotTokens(): Promise<RobotToken[]>;
   revokeRobotToken(name: string, at: number): Promise<boolean>;
 
+  /** Counts for monitoring (each a cheap aggregate over one table). */
+  stats(): Promise<MetadataStats>;
+  /** Resolves when the database answers a query (readiness). */
+  ping(): Promise<void>;
+
   /** Calls `listener` after each committed change to a repository's manifests or tags (for caches). */
   onChange(listener: (repository: string) => void): void;
 
@@ -237,4 +242,14 @@ export interface SearchVersion {
   createdAt: number;
   chartDigest: string;
   deprecated: boolean;
+}
+
+export interface MetadataStats {
+  repositories: number;
+  /** Repositories holding at least one chart version. */
+  charts: number;
+  chartVersions: number;
+  blobs: number;
+  blobBytes: number;
+  uploadsInProgress: number;
 }

@@ -9,6 +9,7 @@ import type {
   ManifestRef,
   ManifestReference,
   Metadata,
+  MetadataStats,
   NewManifest,
   PageRequest,
   PutManifestResult,
@@ -236,6 +237,13 @@ export function createSqliteMetadata(file: string, options: { searchIndex?: bool
     robot: db.prepare<[string], RobotRow>('SELECT * FROM robot_tokens WHERE name = ?'),
     robots: db.prepare<[], RobotRow>('SELECT * FROM robot_tokens ORDER BY name'),
     revokeRobot: db.prepare<[number, string]>('UPDATE robot_tokens SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL'),
+    stats: db.prepare<[], Omit<MetadataStats, 'uploadsInProgress'>>(
+      `SELECT (SELECT COUNT(*) FROM repositories) AS repositories, (SELECT COUNT(DISTINCT repo_id) FROM charts) AS charts,
+         (SELECT COUNT(*) FROM charts) AS chartVersions, (SELECT COUNT(*) FROM blobs) AS blobs,
+         (SELECT COALESCE(SUM(size), 0) FROM blobs) AS blobBytes`,
+    ),
+    uploadCount: sessions.prepare<[], number>('SELECT COUNT(*) FROM uploads').pluck(),
+    ping: db.prepare<[], number>('SELECT 1').pluck(),
     referrers: db.prepare<[string, string], ReferrerRow>(
       `SELECT m.media_type, m.digest, m.size, m.artifact_type, m.annotations FROM manifests m
        JOIN repositories r ON r.id = m.repo_id WHERE r.name = ? AND m.subject = ? ORDER BY m.id`,
@@ -443,6 +451,13 @@ export function createSqliteMetadata(file: string, options: { searchIndex?: bool
     },
     async revokeRobotToken(name, at) {
       return durable(q.revokeRobot.run(at, name).changes > 0);
+    },
+
+    async stats() {
+      return { ...(q.stats.get() as Omit<MetadataStats, 'uploadsInProgress'>), uploadsInProgress: q.uploadCount.get() as number };
+    },
+    async ping() {
+      q.ping.get();
     },
 
     onChange(listener) {

@@ -26,6 +26,8 @@ export interface BlobStore {
   delete(digest: string): Promise<void>;
   /** Ids of every upload that has bytes on disk. */
   listUploads(): Promise<string[]>;
+  /** Resolves when a new upload could be written (readiness); rejects with the reason otherwise. */
+  checkWritable(): Promise<void>;
 }
 
 export class DigestMismatchError extends Error {

@@ -166,6 +166,11 @@ export async function createDiskBlobStore(root: string): Promise<BlobStore> {
     async listUploads() {
       return readdir(uploadsDir);
     },
+    async checkWritable() {
+      const probe = join(root, `.ready-${randomUUID()}`);
+      await writeFile(probe, 'ok');
+      await unlink(probe);
+    },
   };
 }
 

@@ -17,6 +17,7 @@ function blobHeaders(reply: FastifyReply, blob: BlobRead): FastifyReply {
 
 export const blobsResource: V2ResourceFactory = ({ blobs }) => ({
   pattern: /^\/v2\/(.+)\/blobs\/([^/]+)$/,
+  route: '/v2/<name>/blobs/<digest>',
   operations: {
     HEAD: {
       access: ([name = '']) => ({ required: [repositoryAccess(name, 'pull')] }),

@@ -5,6 +5,7 @@ import { linkNext, queryParam } from './request.js';
 
 export const catalogResource: V2ResourceFactory = ({ listing }) => ({
   pattern: /^\/v2\/_catalog$/,
+  route: '/v2/_catalog',
   operations: {
     GET: {
       access: () => ({ required: [catalogAccess] }),

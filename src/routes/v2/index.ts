@@ -48,6 +48,7 @@ export async function v2Routes(app: FastifyInstance, options: { registry: Regist
       for (const resource of resources) {
         const match = resource.pattern.exec(path);
         if (!match) continue;
+        request.metricsRoute = resource.route;
         const operation = resource.operations[request.method as Method];
         if (!operation) {
           throw new OciError('UNSUPPORTED', `${request.method} is not supported here`, {

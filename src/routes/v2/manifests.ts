@@ -15,6 +15,7 @@ function manifestHeaders(reply: FastifyReply, manifest: StoredManifest): Fastify
 
 export const manifestsResource: V2ResourceFactory = ({ manifests }) => ({
   pattern: /^\/v2\/(.+)\/manifests\/([^/]+)$/,
+  route: '/v2/<name>/manifests/<reference>',
   operations: {
     GET: {
       access: ([name = '']) => ({ required: [repositoryAccess(name, 'pull')] }),

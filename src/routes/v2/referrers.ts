@@ -4,6 +4,7 @@ import { queryParam } from './request.js';
 
 export const referrersResource: V2ResourceFactory = ({ listing }) => ({
   pattern: /^\/v2\/(.+)\/referrers\/([^/]+)$/,
+  route: '/v2/<name>/referrers/<digest>',
   operations: {
     GET: {
       access: ([name = '']) => ({ required: [repositoryAccess(name, 'pull')] }),

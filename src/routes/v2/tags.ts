@@ -5,6 +5,7 @@ import { linkNext, queryParam } from './request.js';
 
 export const tagsResource: V2ResourceFactory = ({ listing }) => ({
   pattern: /^\/v2\/(.+)\/tags\/list$/,
+  route: '/v2/<name>/tags/list',
   operations: {
     GET: {
       access: ([name = '']) => ({ required: [repositoryAccess(name, 'pull')] }),

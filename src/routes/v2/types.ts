@@ -16,6 +16,8 @@ export interface V2Operation {
 
 export interface V2Resource {
   pattern: RegExp;
+  /** The path with placeholders, as metrics label it. */
+  route: string;
   operations: Partial<Record<Method, V2Operation>>;
 }
 

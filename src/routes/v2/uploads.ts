@@ -41,6 +41,7 @@ function createdReply(reply: FastifyReply, name: string, digest: string): Fastif
 
 export const uploadsResource: V2ResourceFactory = ({ uploads }) => ({
   pattern: /^\/v2\/(.+)\/blobs\/uploads\/([^/]*)$/,
+  route: '/v2/<name>/blobs/uploads/<id>',
   operations: {
     POST: {
       // A mount also reads the source repository; without that right the upload simply starts a session.
