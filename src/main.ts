@@ -25,6 +25,9 @@ Options:
   --data <dir>     data directory               (CHARTROOM_DATA, default ./data)
   --config <file>  YAML config file             (CHARTROOM_CONFIG)
   --log-level <l>  fatal|error|warn|info|debug|trace|silent (CHARTROOM_LOG_LEVEL)
+  --tls-cert <f>   serve HTTPS with this PEM certificate  (CHARTROOM_TLS_CERT)
+  --tls-key <f>    and this PEM private key               (CHARTROOM_TLS_KEY)
+  --trust-proxy <a> believe X-Forwarded-* from these addresses/CIDRs, or 'true' (CHARTROOM_TRUST_PROXY)
   -h, --help       show this help
 `;
 
@@ -36,6 +39,9 @@ const flagOptions = {
   data: { type: 'string' },
   config: { type: 'string' },
   'log-level': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'trust-proxy': { type: 'string' },
   scope: { type: 'string', multiple: true },
   'expires-in': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
@@ -66,7 +72,15 @@ export async function main(argv: string[]): Promise<number> {
     config = loadConfig({
       file: values.config,
       env: process.env,
-      overrides: { host: values.host, port: values.port, data: values.data, logLevel: values['log-level'] },
+      overrides: {
+        host: values.host,
+        port: values.port,
+        data: values.data,
+        logLevel: values['log-level'],
+        'tls.cert': values['tls-cert'],
+        'tls.key': values['tls-key'],
+        trustProxy: values['trust-proxy'],
+      },
     });
   } catch (err) {
     if (err instanceof ConfigError) {
@@ -136,7 +150,14 @@ async function tokenCommand(config: Config, args: string[], scopes: string[], ex
 
 async function serve(config: Config): Promise<number> {
   const log = createLogger(config.logLevel);
-  const app = await buildServer(config, { logger: log });
+  let app;
+  try {
+    app = await buildServer(config, { logger: log });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`chartroom: ${err.message}\n`);
+    return 2;
+  }
   // Handlers go in before listening: a signal right after the ready line must still shut down cleanly.
   const stopped = new Promise<number>((resolve) => {
     const stop = (signal: NodeJS.Signals): void => {

@@ -1,8 +1,8 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { Config } from './config/index.js';
+import { ConfigError, type Config } from './config/index.js';
 import { createSqliteMetadata } from './db/sqlite-metadata.js';
 import { OciError } from './errors.js';
 import { createLogger } from './logger.js';
@@ -28,6 +28,24 @@ export interface ServerOptions {
   logger?: Logger;
 }
 
+function readTlsFiles(tls: Config['tls']): { cert: Buffer; key: Buffer } {
+  const read = (file: string, field: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (err) {
+      throw new ConfigError(`cannot read ${field} ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+  };
+  return { cert: read(tls.cert, 'tls.cert'), key: read(tls.key, 'tls.key') };
+}
+
+/** Fastify's trustProxy from the config's string: '' nobody, 'true' everybody, else a list of addresses. */
+function trustedProxies(setting: string): boolean | string[] {
+  if (setting === '' || setting === 'false') return false;
+  if (setting === 'true') return true;
+  return setting.split(',').map((entry) => entry.trim()).filter(Boolean);
+}
+
 /** A ready, not yet listening app over the data directory named in `config`. */
 export async function buildServer(config: Config, options: ServerOptions = {}): Promise<FastifyInstance> {
   const log = options.logger ?? createLogger(config.logLevel);
@@ -38,6 +56,8 @@ export async function buildServer(config: Config, options: ServerOptions = {}): 
 
   const loggerInstance: FastifyBaseLogger = log;
   const app: FastifyInstance = Fastify({
+    ...(config.tls.cert ? { https: readTlsFiles(config.tls) } : {}),
+    trustProxy: trustedProxies(config.trustProxy),
     loggerInstance,
     logController: new AccessLog(),
     exposeHeadRoutes: false,

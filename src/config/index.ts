@@ -41,7 +41,9 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   if (!validate(tree)) {
     throw new ConfigError(`invalid config: ${(validate.errors ?? []).map(describeError).join('; ')}`);
   }
-  return deepFreeze(tree as unknown as Config);
+  const config = tree as unknown as Config;
+  if ((config.tls.cert === '') !== (config.tls.key === '')) throw new ConfigError("invalid config: 'tls.cert' and 'tls.key' go together");
+  return deepFreeze(config);
 }
 
 function readConfigFile(file: string): Tree {

@@ -10,6 +10,13 @@ export interface Config {
   /** Data directory: `chartroom.db` and `blobs/`, `uploads/` live here. */
   data: string;
   logLevel: LogLevel;
+  /** Serve HTTPS with this PEM certificate (chain) and key; both or neither. */
+  tls: { cert: string; key: string };
+  /**
+   * Behind a reverse proxy: whose X-Forwarded-Proto/Host/For to believe when building absolute
+   * URLs and logging clients. '' trusts nobody, 'true' every hop, else addresses or CIDRs, comma-separated.
+   */
+  trustProxy: string;
   limits: {
     /** Largest manifest accepted on PUT (the spec asks registries to take at least 4 MiB). */
     maxManifestBytes: number;
@@ -91,11 +98,19 @@ const principals = { type: 'array', items: { type: 'string', minLength: 1 }, nul
 export const configSchema: JSONSchemaType<Config> = {
   type: 'object',
   additionalProperties: false,
-  required: ['host', 'port', 'data', 'logLevel', 'limits', 'charts', 'auth', 'uploads'],
+  required: ['host', 'port', 'data', 'logLevel', 'tls', 'trustProxy', 'limits', 'charts', 'auth', 'uploads'],
   properties: {
     host: { type: 'string', minLength: 1, default: '127.0.0.1' },
     port: { type: 'integer', minimum: 0, maximum: 65535, default: 5000 },
     data: { type: 'string', minLength: 1, default: './data' },
+    tls: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['cert', 'key'],
+      default: {} as Config['tls'],
+      properties: { cert: { type: 'string', default: '' }, key: { type: 'string', default: '' } },
+    },
+    trustProxy: { type: 'string', default: '' },
     logLevel: {
       type: 'string',
       enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
@@ -190,6 +205,9 @@ export const envVariables: Record<string, string> = {
   CHARTROOM_MAX_MANIFEST_BYTES: 'limits.maxManifestBytes',
   CHARTROOM_MAX_BLOB_BYTES: 'limits.maxBlobBytes',
   CHARTROOM_UPLOAD_STALE_SECONDS: 'uploads.staleAfterSeconds',
+  CHARTROOM_TLS_CERT: 'tls.cert',
+  CHARTROOM_TLS_KEY: 'tls.key',
+  CHARTROOM_TRUST_PROXY: 'trustProxy',
   CHARTROOM_CHARTS_VALIDATE: 'charts.validate',
   CHARTROOM_CHARTS_ALLOW_OVERWRITE: 'charts.allowOverwrite',
   CHARTROOM_CHARTS_SEARCH: 'charts.search',

@@ -66,3 +66,19 @@ t.test('metrics and health need no credentials when auth is on', async (t) => {
   for (const url of ['/metrics', '/healthz', '/readyz']) t.equal((await app.inject({ method: 'GET', url })).statusCode, 200, url);
 });
 
+
+t.test('behind a trusted proxy, absolute URLs come from X-Forwarded-Proto and -Host', async (t) => {
+  const forwarded = { 'x-forwarded-proto': 'https', 'x-forwarded-host': 'charts.example.com', 'x-forwarded-for': '203.0.113.9' };
+  for (const [trustProxy, expectedBase] of [['127.0.0.1', 'https://charts.example.com'], ['', 'http://localhost:80']] as const) {
+    const { app } = await buildTestApp(t, { trustProxy, 'auth.enabled': true, 'auth.rules': [{ repository: '**', pull: ['anonymous'] }] });
+    const challenge = await app.inject({ method: 'GET', url: '/v2/team/app/manifests/1.0.0', headers: forwarded });
+    t.equal(challenge.statusCode, 401);
+    t.match(challenge.headers['www-authenticate'], new RegExp(`^Bearer realm="${expectedBase}/auth/token"`), `trustProxy '${trustProxy}'`);
+  }
+  const { app } = await buildTestApp(t, { trustProxy: '127.0.0.1' });
+  await pushChart(app, 'team/app', chartTgz({ name: 'app', version: '1.0.0' }), '1.0.0');
+  const hub = JSON.parse((await app.inject({ method: 'GET', url: '/api/chartsvc/v1/charts/search?q=app', headers: forwarded })).body);
+  t.equal(hub.data[0].artifactHub.packageUrl, 'https://charts.example.com/charts/team/app');
+  const index = await app.inject({ method: 'GET', url: '/chartrepo/team/index.yaml', headers: forwarded });
+  t.equal(index.statusCode, 200);
+});
