@@ -1,6 +1,8 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { readHtpasswd, removeHtpasswdUser, setHtpasswdUser } from './auth/htpasswd.js';
 import { createRobots } from './auth/robots.js';
 import { createSqliteMetadata } from './db/sqlite-metadata.js';
 import { ConfigError, loadConfig, type Config } from './config/index.js';
@@ -10,14 +12,23 @@ import { buildServer } from './server.js';
 const usage = `Usage: chartroom [serve] [options]
        chartroom token create <name> --scope <glob>:<actions> [--scope …] [--expires-in 90d] [options]
        chartroom token list|revoke <name> [options]
+       chartroom user add|remove <name> [--htpasswd <file>] [options]   (add reads the password from stdin)
+       chartroom user list [--htpasswd <file>] [options]
        chartroom rebuild [options]
+       chartroom version
+       chartroom <command> --help
 
 Commands:
   serve            start the registry (the default)
   token create     create a robot access token (the secret is printed once)
   token list       list robot tokens
   token revoke     revoke a robot token
+  user add         add a user to the htpasswd file, or set a new password (bcrypt); a running
+                   server sees the change within a second
+  user remove      remove a user from the htpasswd file
+  user list        list the users of the htpasswd file
   rebuild          rebuild the chart search index from the chart metadata (safe while serving)
+  version          print the version
 
 Options:
   --host <addr>    interface to listen on       (CHARTROOM_HOST, default 127.0.0.1)
@@ -28,8 +39,29 @@ Options:
   --tls-cert <f>   serve HTTPS with this PEM certificate  (CHARTROOM_TLS_CERT)
   --tls-key <f>    and this PEM private key               (CHARTROOM_TLS_KEY)
   --trust-proxy <a> believe X-Forwarded-* from these addresses/CIDRs, or 'true' (CHARTROOM_TRUST_PROXY)
+  --htpasswd <f>   the htpasswd file for 'user' commands (default: auth.htpasswd, CHARTROOM_AUTH_HTPASSWD)
   -h, --help       show this help
 `;
+
+/** What `chartroom <command> --help` says before the options. */
+const commandHelp: Record<string, string> = {
+  serve: 'Usage: chartroom [serve] [options]\n\nStarts the registry; logs one line with its URL when ready, stops cleanly on SIGTERM or SIGINT.',
+  token:
+    'Usage: chartroom token create <name> --scope <glob>:<actions> [--scope …] [--expires-in 90d] [options]\n' +
+    '       chartroom token list|revoke <name> [options]\n\n' +
+    'Robot access tokens: create prints the secret once (use it as a password); actions are pull, push, delete.',
+  user:
+    'Usage: chartroom user add|remove <name> [--htpasswd <file>] [options]\n' +
+    '       chartroom user list [--htpasswd <file>] [options]\n\n' +
+    'Users of the htpasswd file (bcrypt, as `htpasswd -B` writes it). add reads the password as one line\n' +
+    'from stdin and also sets a new password for an existing user. A running server sees changes within a second.',
+  rebuild: 'Usage: chartroom rebuild [options]\n\nRebuilds the chart search index from the chart metadata (safe while serving).',
+  version: 'Usage: chartroom version\n\nPrints the version.',
+};
+
+function commandUsage(command: string): string {
+  return `${commandHelp[command] ?? usage}\n\n${usage.slice(usage.indexOf('Options:'))}`;
+}
 
 const shutdownGraceMs = 25_000;
 
@@ -44,6 +76,7 @@ const flagOptions = {
   'trust-proxy': { type: 'string' },
   scope: { type: 'string', multiple: true },
   'expires-in': { type: 'string' },
+  htpasswd: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -56,12 +89,16 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const { values, positionals } = parsed;
+  const [command = 'serve', ...rest] = positionals;
   if (values.help) {
-    process.stdout.write(usage);
+    process.stdout.write(positionals.length > 0 && command in commandHelp ? commandUsage(command) : usage);
     return 0;
   }
-  const [command = 'serve', ...rest] = positionals;
-  const known = command === 'token' || (['serve', 'rebuild'].includes(command) && rest.length === 0);
+  if (command === 'version' && rest.length === 0) {
+    process.stdout.write(`chartroom ${packageVersion()}\n`);
+    return 0;
+  }
+  const known = command === 'token' || command === 'user' || (['serve', 'rebuild'].includes(command) && rest.length === 0);
   if (!known) {
     process.stderr.write(`chartroom: unknown command '${positionals.join(' ')}'\n\n${usage}`);
     return 2;
@@ -90,8 +127,54 @@ export async function main(argv: string[]): Promise<number> {
     throw err;
   }
   if (command === 'token') return tokenCommand(config, rest, values.scope ?? [], values['expires-in']);
+  if (command === 'user') return userCommand(values.htpasswd ?? config.auth.htpasswd, rest);
   if (command === 'rebuild') return rebuildCommand(config);
   return serve(config);
+}
+
+function packageVersion(): string {
+  const file = fileURLToPath(new URL('../package.json', import.meta.url));
+  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function userCommand(file: string | undefined, args: string[]): Promise<number> {
+  const [action, name, ...extra] = args;
+  if (!file) {
+    process.stderr.write('chartroom: no htpasswd file: pass --htpasswd <file> or set auth.htpasswd\n');
+    return 2;
+  }
+  try {
+    if (action === 'add' && name && extra.length === 0) {
+      // One line from stdin (`echo secret | chartroom user add alice`); a trailing newline is not part of it.
+      const password = (await readStdin()).replace(/\r?\n$/, '');
+      if (password === '' || password.includes('\n')) {
+        process.stderr.write('chartroom: give the password as one line on stdin\n');
+        return 2;
+      }
+      process.stderr.write(`user ${name} ${setHtpasswdUser(file, name, password)} in ${file}\n`);
+    } else if (action === 'remove' && name && extra.length === 0) {
+      if (!removeHtpasswdUser(file, name)) {
+        process.stderr.write(`chartroom: no user ${name} in ${file}\n`);
+        return 1;
+      }
+      process.stderr.write(`user ${name} removed from ${file}\n`);
+    } else if (action === 'list' && !name) {
+      for (const user of existsSync(file) ? readHtpasswd(file) : []) process.stdout.write(`${user.name}\n`);
+    } else {
+      process.stderr.write(commandUsage('user'));
+      return 2;
+    }
+    return 0;
+  } catch (err) {
+    process.stderr.write(`chartroom: ${(err as Error).message}\n`);
+    return 1;
+  }
 }
 
 function openMetadata(config: Config) {

@@ -1,13 +1,17 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import bcrypt from 'bcryptjs';
 import type { AuthConfig, ConfigUser } from '../config/schema.js';
 import type { Metadata } from '../db/metadata.js';
 import { Lru } from '../registry/lru.js';
+import { readHtpasswd } from './htpasswd.js';
 import type { Identity } from './access.js';
 
 /** Robot secrets carry a prefix so a password can be told from a token at a glance. */
 export const robotSecretPrefix = 'crt_';
+
+/** How often the htpasswd file is checked for changes, at most. */
+const htpasswdCheckMs = 1000;
 
 /** Verified logins are remembered briefly: bcrypt on every Basic-auth request would cost ~50 ms each. */
 const rememberMs = 60_000;
@@ -29,24 +33,35 @@ export function newRobotSecret(): string {
   return `${robotSecretPrefix}${randomBytes(24).toString('base64url')}`;
 }
 
-/** `name:hash` lines as `htpasswd -B` writes them; other lines are ignored. */
-export function readHtpasswd(file: string): ConfigUser[] {
-  return readFileSync(file, 'utf8')
-    .split(/\r?\n/)
-    .flatMap((line) => {
-      const colon = line.indexOf(':');
-      const name = line.slice(0, colon);
-      const hash = line.slice(colon + 1).trim();
-      return colon > 0 && /^\$2[abxy]?\$\d{2}\$/.test(hash) ? [{ name, password: hash }] : [];
-    });
-}
-
 /** Users and their groups, robot tokens, and the checking of a name and password. */
 export function createCredentials(auth: AuthConfig, metadata: Metadata, now: () => number) {
-  const users = new Map<string, ConfigUser>();
-  for (const user of auth.htpasswd ? readHtpasswd(auth.htpasswd) : []) users.set(user.name, user);
-  for (const user of auth.users) users.set(user.name, user); // the config wins over the file
-  const remembered = new Lru<string, { identity: Identity; until: number }>(1024);
+  let remembered = new Lru<string, { identity: Identity; until: number }>(1024);
+  let users = new Map<string, ConfigUser>();
+  let htpasswdVersion: string | undefined;
+  let checkedAt = Number.NEGATIVE_INFINITY;
+
+  function load(fromFile: ConfigUser[]): void {
+    users = new Map(fromFile.map((user) => [user.name, user]));
+    for (const user of auth.users) users.set(user.name, user); // the config wins over the file
+    remembered = new Lru(1024);
+  }
+
+  /** The users, with the htpasswd file read again when it changed (`chartroom user add` needs no restart). */
+  function currentUsers(): Map<string, ConfigUser> {
+    if (auth.htpasswd && now() - checkedAt >= htpasswdCheckMs) {
+      checkedAt = now();
+      const stats = statSync(auth.htpasswd, { throwIfNoEntry: false });
+      const version = stats ? `${stats.mtimeMs}:${stats.size}:${stats.ino}` : 'missing';
+      if (version !== htpasswdVersion) {
+        htpasswdVersion = version;
+        load(stats ? readHtpasswd(auth.htpasswd) : []);
+      }
+    }
+    return users;
+  }
+  // A missing htpasswd file at start is a mistake in the config: fail now, not at the first login.
+  load(auth.htpasswd ? readHtpasswd(auth.htpasswd) : []);
+  currentUsers();
 
   function groupsOf(user: ConfigUser): Set<string> {
     const groups = new Set(user.groups ?? []);
@@ -71,12 +86,13 @@ export function createCredentials(auth: AuthConfig, metadata: Metadata, now: () 
         if (!token || token.revokedAt !== undefined || (token.expiresAt !== undefined && token.expiresAt <= now())) return undefined;
         return { kind: 'robot', name: token.name, scopes: token.scopes };
       }
-      const user = users.get(sub);
+      const user = currentUsers().get(sub);
       return user && { kind: 'user', name: user.name, groups: groupsOf(user), admin: user.admin === true };
     },
 
     /** Checks a name and password (or robot secret); undefined when they do not match. */
     async login(name: string, password: string): Promise<Identity | undefined> {
+      const users = currentUsers(); // first: a changed htpasswd file forgets remembered logins
       const key = sha256(`${name}\0${password}`).toString('hex');
       const cached = remembered.get(key);
       if (cached && cached.until > now()) return cached.identity;

@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -101,4 +101,49 @@ t.test('rebuild: rebuilds the search index of a data directory', async (t) => {
   t.match(off.stderr, /search is turned off/);
   const help = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
   t.match(help.stdout, /rebuild\s+rebuild the chart search index/);
+});
+
+t.test('user add|list|remove edit the htpasswd file; a running server sees the change', async (t) => {
+  const dir = tempDataDir(t);
+  const htpasswd = join(dir, 'htpasswd');
+  const user = (args: string[], input = '') => spawnSync(process.execPath, [bin, 'user', ...args, '--htpasswd', htpasswd], { encoding: 'utf8', input });
+  t.equal(user(['add', 'alice'], 'first-password\n').status, 0);
+  const { app } = await buildTestApp(t, { 'auth.enabled': true, 'auth.htpasswd': htpasswd, 'auth.rules': [{ repository: '**', pull: ['*'] }] });
+  const login = async (name: string, password: string) =>
+    (await app.inject({ method: 'GET', url: '/auth/token?service=chartroom', headers: { authorization: `Basic ${Buffer.from(`${name}:${password}`).toString('base64')}` } })).statusCode;
+  t.equal(await login('alice', 'first-password'), 200);
+
+  const added = user(['add', 'bob'], 'bobs-password\n');
+  t.equal(added.status, 0);
+  t.match(added.stderr, /user bob added/);
+  t.equal(user(['add', 'alice'], 'second-password\n').status, 0, 'a new password for alice');
+  t.same(user(['list']).stdout.split('\n').filter(Boolean).sort(), ['alice', 'bob']);
+  t.match(readFileSync(htpasswd, 'utf8'), /^bob:\$2[aby]\$10\$/m, 'bcrypt, as htpasswd -B writes it');
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  t.equal(await login('bob', 'bobs-password'), 200, 'a running server sees a new user without a restart');
+  t.equal(await login('alice', 'first-password'), 401, 'and a changed password');
+  t.equal(await login('alice', 'second-password'), 200);
+
+  t.equal(user(['remove', 'bob']).status, 0);
+  t.equal(user(['remove', 'bob']).status, 1, 'removing an absent user fails');
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  t.equal(await login('bob', 'bobs-password'), 401, 'a removed user cannot log in');
+
+  t.equal(user(['add', 'carol']).status, 2, 'no password on stdin');
+  t.equal(user(['add', 'bad:name'], 'pw\n').status, 1);
+  const noFile = spawnSync(process.execPath, [bin, 'user', 'list'], { encoding: 'utf8', env: { ...process.env, CHARTROOM_AUTH_HTPASSWD: '' } });
+  t.equal(noFile.status, 2);
+  t.match(noFile.stderr, /no htpasswd file/);
+});
+
+t.test('version and per-command help', async (t) => {
+  const version = spawnSync(process.execPath, [bin, 'version'], { encoding: 'utf8' });
+  t.equal(version.status, 0);
+  t.match(version.stdout, /^chartroom \d+\.\d+\.\d+\n$/);
+  for (const command of ['serve', 'token', 'user', 'rebuild', 'version']) {
+    const help = spawnSync(process.execPath, [bin, command, '--help'], { encoding: 'utf8' });
+    t.equal(help.status, 0, command);
+    t.match(help.stdout, new RegExp(`^Usage: chartroom (\\[)?${command}`), `${command} --help starts with its own usage`);
+    t.match(help.stdout, /Options:/);
+  }
 });
