@@ -93,7 +93,7 @@ function entryList(entries: (string | undefined)[]): string {
 }
 
 /** An FTS5 query that treats every word as a string: nothing the user typed is read as syntax. */
-export function matchExpression(terms: SearchTerm[]): string {
+function matchExpression(terms: SearchTerm[]): string {
   return terms
     .map((term) => `(${term.words.map((word) => `"${word.replace(/"/g, '""')}"${term.prefix ? '*' : ''}`).join(' OR ')})`)
     .join(' AND ');

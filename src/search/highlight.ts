@@ -8,7 +8,7 @@ function escapeHtml(text: string): string {
 }
 
 /** A word as the full-text index compares it: lower case, without diacritics. */
-export function foldWord(word: string): string {
+function foldWord(word: string): string {
   const lower = word.toLowerCase();
   return /^[\x00-\x7f]*$/.test(lower) ? lower : lower.normalize('NFD').replace(/\p{M}/gu, '');
 }
@@ -19,8 +19,12 @@ interface Token {
   matched: boolean;
 }
 
+function foldedTerms(terms: SearchTerm[]): { word: string; prefix: boolean }[] {
+  return terms.flatMap((term) => term.words.map((word) => ({ word: foldWord(word), prefix: term.prefix })));
+}
+
 function tokens(text: string, terms: SearchTerm[]): Token[] {
-  const wanted = terms.flatMap((term) => term.words.map((word) => ({ word: foldWord(word), prefix: term.prefix })));
+  const wanted = foldedTerms(terms);
   return [...text.matchAll(wordPattern)].map((found) => {
     const folded = foldWord(found[0]);
     const start = found.index;
@@ -52,7 +56,7 @@ export function highlight(text: string | undefined, terms: SearchTerm[]): string
  * (a match may still hide behind diacritics: the caller then folds every word).
  */
 function firstMatch(text: string, terms: SearchTerm[]): number | undefined {
-  const words = terms.flatMap((term) => term.words.map((word) => ({ word: foldWord(word), prefix: term.prefix })));
+  const words = foldedTerms(terms);
   if (!words.every((w) => /^[a-z0-9]+$/.test(w.word))) return undefined;
   const alternatives = words.map((w) => (w.prefix ? `${w.word}[\\p{L}\\p{N}\\p{M}]*` : `${w.word}(?![\\p{L}\\p{N}\\p{M}])`));
   return new RegExp(`(?<![\\p{L}\\p{N}\\p{M}])(?:${alternatives.join('|')})`, 'iu').exec(text)?.index;

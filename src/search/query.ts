@@ -15,7 +15,7 @@ export interface SearchRequest {
   limit: number;
 }
 
-export const defaultPageSize = 20;
+const defaultPageSize = 20;
 export const maxPageSize = 100;
 const maxWords = 16;
 const maxWordLength = 64;
