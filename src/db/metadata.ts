@@ -202,6 +202,8 @@ export interface ChartSearchQuery {
   limit: number;
   /** Return each hit's README too, for showing where the terms matched. */
   withReadme: boolean;
+  /** Return each hit's every version too. */
+  withVersions: boolean;
 }
 
 export interface SearchCandidate {
@@ -230,8 +232,8 @@ export interface ChartSearchHit {
   updatedAt: number;
   /** The version `choose` picked. */
   version: SearchVersion;
-  /** Every visible version, newest first. */
-  versions: SearchVersion[];
+  /** With `withVersions`: every visible version, newest first. */
+  versions?: SearchVersion[];
   /** With `withReadme`: the README of the indexed version. */
   readme?: string;
 }

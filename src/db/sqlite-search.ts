@@ -41,7 +41,8 @@ interface DocRow {
   deprecated: number;
   updated_at: number;
   summary: string;
-  versions: string;
+  version: string;
+  versions: string | null;
   readme: string | null;
 }
 
@@ -185,8 +186,11 @@ export function createChartSearchIndex(db: Db) {
     matchByCallback: pageStatements('match', callbackChoice),
     browseBySql: pageStatements('browse', sqlChoice),
     browseByCallback: pageStatements('browse', callbackChoice),
-    doc: db.prepare<[number, number], DocRow>(
-      `SELECT s.repository, d.namespace, s.deprecated, d.updated_at, d.summary, d.versions,
+    // The chosen version is picked out of the JSON list by SQLite; the whole list only when asked for.
+    doc: db.prepare<[string, number, number, number], DocRow>(
+      `SELECT s.repository, d.namespace, s.deprecated, d.updated_at, d.summary,
+         (SELECT value FROM json_each(d.versions) WHERE json_extract(value, '$.version') = ?) AS version,
+         CASE WHEN ? = 1 THEN d.versions END AS versions,
          CASE WHEN ? = 1 THEN (SELECT readme FROM chart_files f WHERE f.manifest_id = d.doc_manifest_id) END AS readme
        FROM chart_search s JOIN chart_search_docs d ON d.repo_id = s.repo_id WHERE s.repo_id = ?`,
     ),
@@ -286,10 +290,9 @@ export function createChartSearchIndex(db: Db) {
     return q.count.get() as number;
   }
 
-  function toHit(repoId: number, version: string, withReadme: boolean): ChartSearchHit {
-    const row = q.doc.get(withReadme ? 1 : 0, repoId) as DocRow;
+  function toHit(repoId: number, version: string, query: ChartSearchQuery): ChartSearchHit {
+    const row = q.doc.get(version, query.withVersions ? 1 : 0, query.withReadme ? 1 : 0, repoId) as DocRow;
     const summary = JSON.parse(row.summary) as Summary;
-    const versions = JSON.parse(row.versions) as SearchVersion[];
     return {
       repository: row.repository,
       namespace: row.namespace,
@@ -300,8 +303,8 @@ export function createChartSearchIndex(db: Db) {
       ...(summary.home !== undefined ? { home: summary.home } : {}),
       deprecated: row.deprecated === 1,
       updatedAt: row.updated_at,
-      version: versions.find((v) => v.version === version) as SearchVersion,
-      versions,
+      version: JSON.parse(row.version) as SearchVersion,
+      ...(row.versions !== null ? { versions: JSON.parse(row.versions) as SearchVersion[] } : {}),
       ...(row.readme !== null ? { readme: row.readme } : {}),
     };
   }
@@ -325,7 +328,7 @@ export function createChartSearchIndex(db: Db) {
       // A short first page is all there is; otherwise count (unless the page carries the count).
       const total =
         rows[0]?.total ?? (query.offset === 0 && rows.length < query.limit ? rows.length : (statements.count.get(bindings) as number));
-      return { total, hits: rows.map((row) => toHit(row.repo_id, row.chosen, query.withReadme)) };
+      return { total, hits: rows.map((row) => toHit(row.repo_id, row.chosen, query)) };
     } finally {
       activeChoice = undefined;
     }

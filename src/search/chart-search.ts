@@ -121,6 +121,7 @@ export function createChartSearch(ctx: Pick<RegistryContext, 'metadata' | 'confi
       choose: chooser(request, visible),
       majors: request.versionRange ? rangeMajors(request.versionRange) : undefined,
       withReadme,
+      withVersions: request.withVersions,
       offset: (request.page - 1) * request.limit,
       limit: request.limit,
     };
@@ -158,7 +159,7 @@ export function createChartSearch(ctx: Pick<RegistryContext, 'metadata' | 'confi
           deprecated: hit.deprecated,
           updated: new Date(hit.updatedAt).toISOString(),
           highlights: highlights(hit, found.terms),
-          ...(request.withVersions ? { versions: hit.versions.map(versionResult) } : {}),
+          ...(hit.versions ? { versions: hit.versions.map(versionResult) } : {}),
         })),
       };
     },

@@ -308,7 +308,7 @@ t.test('the index is built for an existing database and rebuilt on demand', asyn
   await app.close();
 
   const file = join(dataDir, 'chartroom.db');
-  const everything = { terms: [], nameKey: '', includeDeprecated: true, includePrerelease: true, offset: 0, limit: 10, withReadme: false };
+  const everything = { terms: [], nameKey: '', includeDeprecated: true, includePrerelease: true, offset: 0, limit: 10, withReadme: false, withVersions: false };
   const off = createSqliteMetadata(file, { searchIndex: false });
   t.equal((await off.searchCharts(everything)).total, 0, 'with the index turned off, it is dropped');
   off.close();
