@@ -32,7 +32,7 @@ import { gzipSync } from 'node:zlib';
 import t, { type Test } from 'tap';
 import { basic, exampleAuth, passwordOf } from '../helpers/auth.js';
 import { chartTgz, tar } from '../helpers/charts.js';
-import { findSkopeo, runClient, type ClientResult } from '../helpers/clients.js';
+import { runClient, type ClientResult } from '../helpers/clients.js';
 import {
   describeRun,
   helm,
@@ -50,6 +50,7 @@ import {
 import { headerOf, httpGet } from '../helpers/http.js';
 import { mediaTypes, sha256, type Descriptor } from '../helpers/oci.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { skopeoFor, type Skopeo } from '../helpers/skopeo.js';
 import { tempDir } from '../helpers/tmp.js';
 import { onPath } from '../helpers/which.js';
 
@@ -411,41 +412,6 @@ helmSuite(3);
 helmSuite(4);
 
 // --- skopeo -----------------------------------------------------------------------------------
-
-interface Skopeo {
-  bin: string;
-  env: Record<string, string>;
-  tmp: string;
-}
-
-/** skopeo in an isolated environment (as in skopeo.test.ts), or a failed assertion when it is not installed. */
-function skopeoFor(t: Test): Skopeo | undefined {
-  const bin = findSkopeo();
-  if (bin === undefined) {
-    t.fail('skopeo not found: install the Debian package `skopeo` (apt-get install -y skopeo) or set SKOPEO');
-    return undefined;
-  }
-  const home = tempDir(t, 'skopeo-home');
-  const registriesConf = join(home, 'registries.conf');
-  writeFileSync(registriesConf, '');
-  const tmp = join(home, 'tmp');
-  mkdirSync(tmp);
-  return {
-    bin,
-    tmp,
-    env: {
-      HOME: home,
-      PATH: process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin',
-      XDG_RUNTIME_DIR: home,
-      XDG_CONFIG_HOME: join(home, '.config'),
-      XDG_DATA_HOME: join(home, '.local', 'share'),
-      CONTAINERS_REGISTRIES_CONF: registriesConf,
-      REGISTRY_AUTH_FILE: join(home, 'auth.json'),
-      DOCKER_CONFIG: join(home, '.docker'),
-      TMPDIR: tmp,
-    },
-  };
-}
 
 async function runSkopeo(s: Skopeo, seen: SeenRequest[], args: string[]): Promise<Run> {
   const full = ['--insecure-policy', '--tmpdir', s.tmp, ...args];

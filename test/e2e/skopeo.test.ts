@@ -13,10 +13,11 @@ import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import t, { type Test } from 'tap';
 import { tar } from '../helpers/charts.js';
-import { findSkopeo, runClient, type ClientResult } from '../helpers/clients.js';
+import { runClient, type ClientResult } from '../helpers/clients.js';
 import { getManifest, headerOf, httpGet } from '../helpers/http.js';
 import { mediaTypes, sha256, type Descriptor, type ImageManifest } from '../helpers/oci.js';
 import { startServer, type TestServer } from '../helpers/server.js';
+import { skopeoFor, type Skopeo } from '../helpers/skopeo.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const SUBTEST_TIMEOUT = 120_000;
@@ -31,46 +32,11 @@ interface Layout {
   tars: Buffer[];
 }
 
-interface Skopeo {
-  bin: string;
-  env: Record<string, string>;
-  tmp: string;
-}
-
 interface SeenRequest {
   method: string;
   url: string;
   transferEncoding: string | undefined;
   status: number;
-}
-
-/** skopeo in an isolated environment, or a failed assertion when it is not installed. */
-function skopeoFor(t: Test): Skopeo | undefined {
-  const bin = findSkopeo();
-  if (bin === undefined) {
-    t.fail('skopeo not found: install the Debian package `skopeo` (apt-get install -y skopeo) or set SKOPEO');
-    return undefined;
-  }
-  const home = tempDir(t, 'skopeo-home');
-  const registriesConf = join(home, 'registries.conf');
-  writeFileSync(registriesConf, '');
-  const tmp = join(home, 'tmp');
-  mkdirSync(tmp);
-  return {
-    bin,
-    tmp,
-    env: {
-      HOME: home,
-      PATH: process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin',
-      XDG_RUNTIME_DIR: home,
-      XDG_CONFIG_HOME: join(home, '.config'),
-      XDG_DATA_HOME: join(home, '.local', 'share'),
-      CONTAINERS_REGISTRIES_CONF: registriesConf,
-      REGISTRY_AUTH_FILE: join(home, 'auth.json'),
-      DOCKER_CONFIG: join(home, '.docker'),
-      TMPDIR: tmp,
-    },
-  };
 }
 
 /** Runs skopeo; a non-zero exit throws with the command and its output, which fails the test. */

@@ -6,9 +6,10 @@
 // environment variables win.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants as fsConstants, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { isExecutable } from './which.js';
 
 interface HelmPin {
   major: number;
@@ -40,15 +41,6 @@ export function clientCacheRoot(): string {
   const override = process.env['CHARTROOM_CLIENT_CACHE'];
   if (override) return path.resolve(override);
   return path.join(os.homedir(), '.cache', 'chartroom', 'clients');
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, fsConstants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function whichOnPath(name: string): string | undefined {

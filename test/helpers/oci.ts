@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import type { Descriptor } from '../../src/db/metadata.js';
 
 export const mediaTypes = {
   ociManifest: 'application/vnd.oci.image.manifest.v1+json',
@@ -21,13 +22,7 @@ export function sha256(bytes: Buffer | string): string {
   return `sha256:${sha256hex(bytes)}`;
 }
 
-export interface Descriptor {
-  mediaType: string;
-  digest: string;
-  size: number;
-  artifactType?: string;
-  annotations?: Record<string, string>;
-}
+export type { Descriptor };
 
 /** An OCI image manifest as the tests read it back. */
 export interface ImageManifest {
