@@ -108,9 +108,7 @@ export function createSqliteMetadata(file: string, options: { searchIndex?: bool
   // Without the index, chart writes skip its upkeep; it is dropped so that it is rebuilt, not trusted stale, when turned on again.
   const indexing = options.searchIndex !== false;
   const refreshSearch = (repoId: number): void => {
-    if (!indexing) return;
-    search.refresh(repoId);
-    scheduleIndexMerge();
+    if (indexing && search.refresh(repoId)) scheduleIndexMerge();
   };
   // Index segments are merged once pushes pause for a moment, a step per transaction, off the push path.
   let mergeTimer: NodeJS.Timeout | undefined;

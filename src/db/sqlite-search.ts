@@ -200,14 +200,15 @@ export function createChartSearchIndex(db: Db) {
     totalChanges: db.prepare<[], number>('SELECT total_changes()').pluck(),
   };
 
-  function removeDocument(repoId: number): void {
+  function removeDocument(repoId: number): true {
     q.deleteSearch.run(repoId);
     q.deleteText.run(repoId);
+    return true;
   }
 
-  /** Brings a repository's search document in line with its visible chart versions. */
-  function refresh(repoId: number): void {
-    if (!q.hasCharts.get(repoId)) return;
+  /** Brings a repository's search document in line with its visible chart versions; true when the full-text index changed. */
+  function refresh(repoId: number): boolean {
+    if (!q.hasCharts.get(repoId)) return false;
     const rows = sortNewestFirst(q.visibleVersions.all(repoId));
     const doc = latestOf(rows);
     if (!doc) return removeDocument(repoId);
@@ -228,7 +229,7 @@ export function createChartSearchIndex(db: Db) {
     if (indexed?.doc_manifest_id === doc.manifest_id) {
       q.updateVersions.run(latest, latestStable, versionList, majors, repoId);
       q.updateDocVersions.run(updatedAt, JSON.stringify(versions), repoId);
-      return;
+      return false;
     }
     const row = q.document.get(doc.manifest_id) as DocumentRow;
     const meta = JSON.parse(row.metadata) as ChartMetadata;
@@ -273,9 +274,10 @@ export function createChartSearchIndex(db: Db) {
       versions: JSON.stringify(versions),
     });
     // Most new versions change a chart's text little or not at all; rewriting the full-text row is the costly part.
-    if (indexed?.text_hash === textHash) return;
+    if (indexed?.text_hash === textHash) return false;
     q.deleteText.run(repoId);
     q.insertText.run(repoId, ...text);
+    return true;
   }
 
   function clear(): void {
