@@ -2,12 +2,16 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { pino } from 'pino';
 import { readHtpasswd, removeHtpasswdUser, setHtpasswdUser } from './auth/htpasswd.js';
 import { createRobots } from './auth/robots.js';
 import { createSqliteMetadata } from './db/sqlite-metadata.js';
 import { ConfigError, loadConfig, type Config } from './config/index.js';
 import { createLogger } from './logger.js';
+import { parseDuration } from './config/duration.js';
+import { createGarbageCollector } from './registry/gc.js';
 import { buildServer } from './server.js';
+import { createDiskBlobStore } from './storage/disk-blob-store.js';
 
 const usage = `Usage: chartroom [serve] [options]
        chartroom token create <name> --scope <glob>:<actions> [--scope …] [--expires-in 90d] [options]
@@ -15,6 +19,7 @@ const usage = `Usage: chartroom [serve] [options]
        chartroom user add|remove <name> [--htpasswd <file>] [options]   (add reads the password from stdin)
        chartroom user list [--htpasswd <file>] [options]
        chartroom rebuild [options]
+       chartroom gc [--dry-run] [--untagged] [--grace <duration>] [options]
        chartroom version
        chartroom <command> --help
 
@@ -28,6 +33,8 @@ Commands:
   user remove      remove a user from the htpasswd file
   user list        list the users of the htpasswd file
   rebuild          rebuild the chart search index from the chart metadata (safe while serving)
+  gc               remove blobs no manifest references (and untagged manifests with --untagged);
+                   safe while serving
   version          print the version
 
 Options:
@@ -56,6 +63,14 @@ const commandHelp: Record<string, string> = {
     'Users of the htpasswd file (bcrypt, as `htpasswd -B` writes it). add reads the password as one line\n' +
     'from stdin and also sets a new password for an existing user. A running server sees changes within a second.',
   rebuild: 'Usage: chartroom rebuild [options]\n\nRebuilds the chart search index from the chart metadata (safe while serving).',
+  gc:
+    'Usage: chartroom gc [--dry-run] [--untagged] [--grace <duration>] [options]\n\n' +
+    'Removes blobs that no manifest references and files under blobs/ that no record names, when they\n' +
+    'were stored or linked longer ago than the grace period (default gc.graceSeconds, 1h; e.g. --grace 30m).\n' +
+    'With --untagged (or gc.untagged) it first removes manifests that no tag, index or live subject keeps.\n' +
+    'Safe while the registry serves. Prints each removed item on stdout and a summary on stderr;\n' +
+    '--dry-run removes nothing and prints what would go (blobs freed only by removing untagged\n' +
+    'manifests show up in the run after those manifests are gone).',
   version: 'Usage: chartroom version\n\nPrints the version.',
 };
 
@@ -77,6 +92,9 @@ const flagOptions = {
   scope: { type: 'string', multiple: true },
   'expires-in': { type: 'string' },
   htpasswd: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  untagged: { type: 'boolean' },
+  grace: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -98,7 +116,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`chartroom ${packageVersion()}\n`);
     return 0;
   }
-  const known = command === 'token' || command === 'user' || (['serve', 'rebuild'].includes(command) && rest.length === 0);
+  const known = command === 'token' || command === 'user' || (['serve', 'rebuild', 'gc'].includes(command) && rest.length === 0);
   if (!known) {
     process.stderr.write(`chartroom: unknown command '${positionals.join(' ')}'\n\n${usage}`);
     return 2;
@@ -129,6 +147,7 @@ export async function main(argv: string[]): Promise<number> {
   if (command === 'token') return tokenCommand(config, rest, values.scope ?? [], values['expires-in']);
   if (command === 'user') return userCommand(values.htpasswd ?? config.auth.htpasswd, rest);
   if (command === 'rebuild') return rebuildCommand(config);
+  if (command === 'gc') return gcCommand(config, { dryRun: values['dry-run'] ?? false, untagged: values.untagged, grace: values.grace });
   return serve(config);
 }
 
@@ -196,6 +215,45 @@ async function rebuildCommand(config: Config): Promise<number> {
   } finally {
     metadata.close();
   }
+}
+
+async function gcCommand(config: Config, flags: { dryRun: boolean; untagged: boolean | undefined; grace: string | undefined }): Promise<number> {
+  let graceSeconds = config.gc.graceSeconds;
+  try {
+    if (flags.grace !== undefined) graceSeconds = parseDuration(flags.grace) / 1000;
+  } catch (err) {
+    process.stderr.write(`chartroom: ${(err as Error).message}\n`);
+    return 2;
+  }
+  const metadata = openMetadata(config);
+  try {
+    const blobs = await createDiskBlobStore(config.data);
+    const log = createLogger(config.logLevel, pino.destination({ dest: 2, sync: true }));
+    const gc = createGarbageCollector({ metadata, blobs, config, log, now: Date.now });
+    const report = await gc.run({
+      graceSeconds,
+      untagged: flags.untagged ?? config.gc.untagged,
+      dryRun: flags.dryRun,
+      onItem: (item) => process.stdout.write(`${item.kind}\t${'repository' in item ? `${item.repository}@` : ''}${item.digest}\t${item.size}\n`),
+    });
+    const verb = report.dryRun ? 'would remove' : 'removed';
+    const parts = (['manifests', 'blobs', 'files'] as const).map((kind) => `${report[kind].count} ${kind} (${formatBytes(report[kind].bytes)})`);
+    process.stderr.write(`gc ${verb} ${parts.join(', ')} in ${report.durationMs} ms\n`);
+    return 0;
+  } finally {
+    metadata.close();
+  }
+}
+
+function formatBytes(bytes: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
 async function tokenCommand(config: Config, args: string[], scopes: string[], expiresIn: string | undefined): Promise<number> {

@@ -6,6 +6,7 @@ import { ConfigError, type Config } from './config/index.js';
 import { createSqliteMetadata } from './db/sqlite-metadata.js';
 import { OciError } from './errors.js';
 import { createLogger } from './logger.js';
+import { GcRunningError } from './registry/gc.js';
 import { createRegistry } from './registry/index.js';
 import { createAuthorizer } from './auth/authorizer.js';
 import { createCredentials } from './auth/credentials.js';
@@ -97,8 +98,21 @@ export async function buildServer(config: Config, options: ServerOptions = {}): 
   const interval = config.uploads.sweepIntervalSeconds;
   const timer = interval > 0 ? setInterval(() => void sweep(), interval * 1000).unref() : undefined;
 
+  const collect = async (): Promise<void> => {
+    try {
+      const report = await registry.gc.run({ graceSeconds: config.gc.graceSeconds, untagged: config.gc.untagged, dryRun: false });
+      log.info({ gc: report }, 'garbage collection done');
+    } catch (err) {
+      if (err instanceof GcRunningError) log.warn('garbage collection skipped: the previous one is still running');
+      else log.error({ err }, 'garbage collection failed');
+    }
+  };
+  const gcTimer = config.gc.intervalSeconds > 0 ? setInterval(() => void collect(), config.gc.intervalSeconds * 1000).unref() : undefined;
+
   app.addHook('onClose', async () => {
     clearInterval(timer);
+    clearInterval(gcTimer);
+    await registry.gc.stop();
     metadata.close();
   });
 

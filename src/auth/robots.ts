@@ -1,14 +1,7 @@
 import type { Metadata, RobotToken } from '../db/metadata.js';
+import { parseDuration } from '../config/duration.js';
 import { hashSecret, newRobotSecret } from './credentials.js';
 
-const units: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** `90d`, `12h`, `30m` → milliseconds. */
-export function parseDuration(text: string): number {
-  const match = /^(\d{1,6})([mhd])$/.exec(text);
-  if (!match) throw new Error(`not a duration: ${text} (use e.g. 30m, 12h, 90d)`);
-  return Number(match[1]) * (units[match[2] as string] as number);
-}
 
 /** `team/**:pull,push` → a repository glob and its actions. */
 export function parseRobotScope(text: string): RobotToken['scopes'][number] {

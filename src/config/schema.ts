@@ -43,6 +43,14 @@ export interface Config {
     search: boolean;
   };
   auth: AuthConfig;
+  gc: {
+    /** Run a garbage collection this often while serving; 0 leaves it to `chartroom gc`. */
+    intervalSeconds: number;
+    /** What was stored or linked within this many seconds is kept (a push may still be on its way). */
+    graceSeconds: number;
+    /** Also remove manifests no tag, index or live subject keeps. */
+    untagged: boolean;
+  };
   uploads: {
     /** An upload session untouched for this long is removed. */
     staleAfterSeconds: number;
@@ -98,7 +106,7 @@ const principals = { type: 'array', items: { type: 'string', minLength: 1 }, nul
 export const configSchema: JSONSchemaType<Config> = {
   type: 'object',
   additionalProperties: false,
-  required: ['host', 'port', 'data', 'logLevel', 'tls', 'trustProxy', 'limits', 'charts', 'auth', 'uploads'],
+  required: ['host', 'port', 'data', 'logLevel', 'tls', 'trustProxy', 'limits', 'charts', 'auth', 'gc', 'uploads'],
   properties: {
     host: { type: 'string', minLength: 1, default: '127.0.0.1' },
     port: { type: 'integer', minimum: 0, maximum: 65535, default: 5000 },
@@ -183,6 +191,17 @@ export const configSchema: JSONSchemaType<Config> = {
         failedLoginsPerMinute: { type: 'integer', minimum: 1, default: 10 },
       },
     },
+    gc: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['intervalSeconds', 'graceSeconds', 'untagged'],
+      default: {} as Config['gc'],
+      properties: {
+        intervalSeconds: { type: 'integer', minimum: 0, default: 0 },
+        graceSeconds: { type: 'integer', minimum: 0, default: 3600 },
+        untagged: { type: 'boolean', default: false },
+      },
+    },
     uploads: {
       type: 'object',
       additionalProperties: false,
@@ -205,6 +224,9 @@ export const envVariables: Record<string, string> = {
   CHARTROOM_MAX_MANIFEST_BYTES: 'limits.maxManifestBytes',
   CHARTROOM_MAX_BLOB_BYTES: 'limits.maxBlobBytes',
   CHARTROOM_UPLOAD_STALE_SECONDS: 'uploads.staleAfterSeconds',
+  CHARTROOM_GC_INTERVAL_SECONDS: 'gc.intervalSeconds',
+  CHARTROOM_GC_GRACE_SECONDS: 'gc.graceSeconds',
+  CHARTROOM_GC_UNTAGGED: 'gc.untagged',
   CHARTROOM_TLS_CERT: 'tls.cert',
   CHARTROOM_TLS_KEY: 'tls.key',
   CHARTROOM_TRUST_PROXY: 'trustProxy',

@@ -30,6 +30,15 @@ export function openDatabase(file: string, durability: Durability): Db {
   return db;
 }
 
+/**
+ * A write transaction that takes the write lock as it begins. A deferred one that reads first and
+ * then meets another process's write (`chartroom gc`, `rebuild`, `token`) fails at once with
+ * SQLITE_BUSY, busy_timeout or not; an immediate one waits its turn.
+ */
+export function writeTransaction<F extends (...args: never[]) => unknown>(db: Db, fn: F): Database.Transaction<F>['immediate'] {
+  return db.transaction(fn).immediate;
+}
+
 /** Statements that must outlive any garbage collection (see openDatabase). */
 const retained = new WeakMap<Db, Database.Statement[]>();
 
@@ -58,7 +67,7 @@ export function migrate(db: Db, migrations = listMigrations()): void {
   const current = retain(db, db.prepare<[], number>('PRAGMA user_version').pluck()).get() ?? 0;
   for (const migration of migrations) {
     if (migration.version <= current) continue;
-    db.transaction(() => {
+    writeTransaction(db, () => {
       db.exec(migration.sql);
       db.exec(`PRAGMA user_version = ${migration.version}`);
     })();

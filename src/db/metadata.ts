@@ -18,10 +18,14 @@ export interface Metadata {
   getUpload(id: string): Promise<UploadRecord | undefined>;
   setUploadOffset(id: string, offset: number, updatedAt: number): Promise<void>;
   deleteUpload(id: string): Promise<boolean>;
-  /** Ends an upload: removes its session and records the blob, linked into the repository. */
-  completeUpload(id: string, repository: string, blob: { digest: string; size: number }): Promise<void>;
-  /** Records a blob that arrived without a session (already stored) and links it. */
-  linkNewBlob(repository: string, blob: { digest: string; size: number }): Promise<void>;
+  /**
+   * Ends an upload: removes its session and records the blob, linked into the repository.
+   * `fileIsThere` is asked under the write lock garbage collection takes to remove files; when it
+   * says no (a collection removed the stored copy meanwhile) nothing changes and BlobVanishedError is thrown.
+   */
+  completeUpload(id: string, repository: string, blob: { digest: string; size: number }, fileIsThere: () => boolean): Promise<void>;
+  /** Records a blob that arrived without a session (already stored) and links it; see completeUpload. */
+  linkNewBlob(repository: string, blob: { digest: string; size: number }, fileIsThere: () => boolean): Promise<void>;
   staleUploads(updatedBefore: number): Promise<UploadRecord[]>;
   /** Upload ids with a session row, for reconciling the uploads folder. */
   uploadIds(): Promise<Set<string>>;
@@ -59,6 +63,18 @@ export interface Metadata {
   /** Rebuilds the search index from the chart rows; returns how many charts it holds. */
   rebuildSearchIndex(): Promise<number>;
 
+  /** Garbage collection: blobs no manifest references, neither stored nor linked since `before`, in digest order. */
+  garbageBlobs(after: string, before: number, limit: number): Promise<GarbageBlob[]>;
+  /** Forgets those blobs (and their links) that are still garbage and returns them. Their files go after, see removeUnrecordedBlob. */
+  forgetBlobs(digests: string[], before: number): Promise<string[]>;
+  hasBlob(digest: string): Promise<boolean>;
+  /** Runs `removeFile` under the write lock blob registration takes, unless the blob is recorded; true when it ran. */
+  removeUnrecordedBlob(digest: string, removeFile: () => void): Promise<boolean>;
+  /** Garbage collection: manifests without tags, not in an index, not referring to a live manifest, older than `before`. */
+  garbageManifests(after: GarbageManifest | undefined, before: number, limit: number): Promise<GarbageManifest[]>;
+  /** Removes the manifest (its chart rows too) if it is still garbage; true when it did. */
+  dropGarbageManifest(manifest: GarbageManifest, before: number): Promise<boolean>;
+
   createRobotToken(token: RobotToken): Promise<boolean>;
   findRobotToken(name: string): Promise<RobotToken | undefined>;
   listRobotTokens(): Promise<RobotToken[]>;
@@ -73,6 +89,28 @@ export interface Metadata {
   onChange(listener: (repository: string) => void): void;
 
   close(): void;
+}
+
+/** A blob stored but referenced by nothing. */
+export interface GarbageBlob {
+  digest: string;
+  size: number;
+}
+
+/** An unreferenced manifest; `id` is the store's own key, also the cursor for the next page. */
+export interface GarbageManifest {
+  id: number;
+  repository: string;
+  digest: string;
+  size: number;
+}
+
+/** A blob's file went while it was being recorded (a garbage collection removed it); store it again. */
+export class BlobVanishedError extends Error {
+  constructor(readonly digest: string) {
+    super(`the stored copy of ${digest} was removed by garbage collection while it was being recorded`);
+    this.name = 'BlobVanishedError';
+  }
 }
 
 export interface PageRequest {

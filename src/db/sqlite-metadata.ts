@@ -1,11 +1,13 @@
-import { openDatabase } from './database.js';
+import { openDatabase, writeTransaction } from './database.js';
 import { createWalSync } from './wal-sync.js';
 import { createChartSearchIndex } from './sqlite-search.js';
+import { createGcStatements } from './sqlite-gc.js';
 import type { ChartMetadata } from '../charts/chart-yaml.js';
 import type {
   ChartRecord,
   ChartVersion,
   Descriptor,
+  GarbageManifest,
   ManifestRef,
   ManifestReference,
   Metadata,
@@ -17,6 +19,7 @@ import type {
   StoredManifest,
   UploadRecord,
 } from './metadata.js';
+import { BlobVanishedError } from './metadata.js';
 
 interface UploadRow {
   id: string;
@@ -114,15 +117,15 @@ export function createSqliteMetadata(file: string, options: { searchIndex?: bool
   let mergeTimer: NodeJS.Timeout | undefined;
   const mergeIndex = async (): Promise<void> => {
     mergeTimer = undefined;
-    const mergeSome = db.transaction(search.mergeSome);
+    const mergeSome = writeTransaction(db, search.mergeSome);
     while (db.open && mergeTimer === undefined && mergeSome()) await new Promise((resolve) => setImmediate(resolve));
   };
   function scheduleIndexMerge(): void {
     if (mergeTimer) mergeTimer.refresh();
     else mergeTimer = setTimeout(() => void mergeIndex(), indexMergeDelayMs).unref();
   }
-  if (!indexing) db.transaction(search.clear)();
-  else if (search.needsBuild()) db.transaction(search.rebuild)();
+  if (!indexing) writeTransaction(db, search.clear)();
+  else if (search.needsBuild()) writeTransaction(db, search.rebuild)();
   else scheduleIndexMerge();
   const q = {
     repoId: db.prepare<[string], { id: number }>('SELECT id FROM repositories WHERE name = ?'),
@@ -137,7 +140,10 @@ export function createSqliteMetadata(file: string, options: { searchIndex?: bool
        WHERE r.name = ? AND l.digest = ?`,
     ),
     insertBlob: db.prepare<[string, number, number]>('INSERT OR IGNORE INTO blobs (digest, size, created_at) VALUES (?, ?, ?)'),
-    link: db.prepare<[number, string, number]>('INSERT OR IGNORE INTO repo_blobs (repo_id, digest, created_at) VALUES (?, ?, ?)'),
+    // Linking again restarts garbage collection's grace period for the blob (see sqlite-gc.ts).
+    link: db.prepare<[number, string, number]>(
+      'INSERT INTO repo_blobs (repo_id, digest, created_at) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET created_at = excluded.created_at',
+    ),
     unlink: db.prepare<[string, string]>(
       'DELETE FROM repo_blobs WHERE repo_id = (SELECT id FROM repositories WHERE name = ?) AND digest = ?',
     ),
@@ -258,26 +264,35 @@ export function createSqliteMetadata(file: string, options: { searchIndex?: bool
     return (q.repoId.get(name) as { id: number }).id;
   }
 
-  function insertBlobAndLink(repository: string, blob: { digest: string; size: number }): void {
+  /** Checks the file only after writing, when the transaction holds the write lock garbage collection needs to remove it. */
+  function insertBlobAndLink(repository: string, blob: { digest: string; size: number }, fileIsThere: () => boolean): void {
     const now = Date.now();
     q.insertBlob.run(blob.digest, blob.size, now);
     q.link.run(ensureRepository(repository, now), blob.digest, now);
+    if (!fileIsThere()) throw new BlobVanishedError(blob.digest);
   }
 
-  const completeUpload = db.transaction((id: string, repository: string, blob: { digest: string; size: number }) => {
+  const completeUpload = writeTransaction(db, (id: string, repository: string, blob: { digest: string; size: number }, fileIsThere: () => boolean) => {
     q.deleteUpload.run(id);
-    insertBlobAndLink(repository, blob);
+    insertBlobAndLink(repository, blob, fileIsThere);
   });
-  const linkNewBlob = db.transaction(insertBlobAndLink);
+  const linkNewBlob = writeTransaction(db, insertBlobAndLink);
+  const gc = createGcStatements(db);
+  const dropGarbageManifest = writeTransaction(db, (manifest: GarbageManifest, before: number): boolean => {
+    const repo = q.repoId.get(manifest.repository);
+    if (!repo || !gc.dropManifestIfGarbage(manifest.id, before)) return false;
+    refreshSearch(repo.id);
+    return true;
+  });
 
-  const mountBlob = db.transaction((repository: string, digest: string, from: string): boolean => {
+  const mountBlob = writeTransaction(db, (repository: string, digest: string, from: string): boolean => {
     if (!q.linkedBlob.get(from, digest)) return false;
     const now = Date.now();
     q.link.run(ensureRepository(repository, now), digest, now);
     return true;
   });
 
-  const putManifest = db.transaction((m: NewManifest): PutManifestResult => {
+  const putManifest = writeTransaction(db, (m: NewManifest): PutManifestResult => {
     const repoId = ensureRepository(m.repository, m.createdAt);
     const missing = m.refs.filter((ref) =>
       ref.kind === 'blob' ? !q.hasBlobLink.get(repoId, ref.digest) : !q.manifestId.get(repoId, ref.digest),
@@ -305,7 +320,7 @@ export function createSqliteMetadata(file: string, options: { searchIndex?: bool
   });
 
   /** Runs a deletion in a repository and, when it removed something, brings the search index along. */
-  const deleteIn = db.transaction((statement: typeof q.deleteTag, repository: string, key: string): boolean => {
+  const deleteIn = writeTransaction(db, (statement: typeof q.deleteTag, repository: string, key: string): boolean => {
     const repo = q.repoId.get(repository);
     if (!repo || statement.run(repo.id, key).changes === 0) return false;
     refreshSearch(repo.id);
@@ -359,11 +374,11 @@ export function createSqliteMetadata(file: string, options: { searchIndex?: bool
     async deleteUpload(id) {
       return q.dropUpload.run(id).changes > 0;
     },
-    async completeUpload(id, repository, blob) {
-      await durable(completeUpload(id, repository, blob));
+    async completeUpload(id, repository, blob, fileIsThere) {
+      await durable(completeUpload(id, repository, blob, fileIsThere));
     },
-    async linkNewBlob(repository, blob) {
-      await durable(linkNewBlob(repository, blob));
+    async linkNewBlob(repository, blob, fileIsThere) {
+      await durable(linkNewBlob(repository, blob, fileIsThere));
     },
     async staleUploads(updatedBefore) {
       return q.staleUploads.all(updatedBefore).map(toUpload);
@@ -434,7 +449,28 @@ export function createSqliteMetadata(file: string, options: { searchIndex?: bool
       return search.nameKeys();
     },
     async rebuildSearchIndex() {
-      return durable(db.transaction(search.rebuild)());
+      return durable(writeTransaction(db, search.rebuild)());
+    },
+
+    async garbageBlobs(after, before, limit) {
+      return gc.garbageBlobs(after, before, limit);
+    },
+    async forgetBlobs(digests, before) {
+      return durable(gc.forgetBlobs(digests, before));
+    },
+    async hasBlob(digest) {
+      return gc.hasBlob(digest);
+    },
+    async removeUnrecordedBlob(digest, removeFile) {
+      return gc.removeUnrecorded(digest, removeFile);
+    },
+    async garbageManifests(after, before, limit) {
+      return gc.garbageManifests(after?.id ?? 0, before, limit);
+    },
+    async dropGarbageManifest(manifest, before) {
+      const dropped = await durable(dropGarbageManifest(manifest, before));
+      if (dropped) changed(manifest.repository);
+      return dropped;
     },
 
     async createRobotToken(t) {

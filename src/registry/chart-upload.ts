@@ -11,6 +11,7 @@ import { toEntry } from './chart-index.js';
 import type { RegistryContext } from './context.js';
 import { isValidName, truncate } from './grammar.js';
 import type { Manifests } from './manifests.js';
+import { translateStoreError } from './uploads.js';
 
 /** Owner of upload sessions that belong to no repository yet (not a valid repository name). */
 const unownedUploads = '_chartmuseum';
@@ -55,10 +56,10 @@ export function createChartUploads(ctx: RegistryContext, manifests: Manifests) {
       await blobs.commit(id, blob.digest);
       return blob;
     } catch (err) {
-      await blobs.abort(id).catch(() => undefined);
       if (err instanceof BlobTooLargeError) throw new OciError('SIZE_INVALID', `the upload is larger than ${err.limit} bytes`, { status: 413 });
       throw err;
     } finally {
+      await blobs.abort(id).catch(() => undefined); // its bytes, if good, are the blob now
       await metadata.deleteUpload(id);
     }
   }
@@ -122,7 +123,13 @@ export function createChartUploads(ctx: RegistryContext, manifests: Manifests) {
     }
 
     const configBlob = await store(Readable.from([chartConfig(meta)]), maxProvenanceBytes);
-    for (const blob of [chartBlob, configBlob, ...(prov ? [prov] : [])]) await metadata.linkNewBlob(repository, blob);
+    for (const blob of [chartBlob, configBlob, ...(prov ? [prov] : [])]) {
+      try {
+        await metadata.linkNewBlob(repository, blob, () => blobs.hasSync(blob.digest));
+      } catch (err) {
+        throw translateStoreError(err);
+      }
+    }
     const manifest = chartManifest(meta, configBlob, chartBlob, prov, new Date(ctx.now()));
     await manifests.put(
       repository,

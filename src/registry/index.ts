@@ -4,6 +4,7 @@ import { createChartCatalog } from './chart-catalog.js';
 import { createChartRepository } from './chart-repository.js';
 import { createChartUploads } from './chart-upload.js';
 import type { RegistryContext } from './context.js';
+import { createGarbageCollector } from './gc.js';
 import { createListing } from './listing.js';
 import { createManifests } from './manifests.js';
 import { createUploads } from './uploads.js';
@@ -22,6 +23,7 @@ export function createRegistry(ctx: RegistryContext) {
     chartUploads: createChartUploads(ctx, manifests),
     chartCatalog: createChartCatalog(ctx),
     chartSearch: createChartSearch(ctx),
+    gc: createGarbageCollector(ctx),
   };
 }
 

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { OciError } from '../errors.js';
-import type { UploadRecord } from '../db/metadata.js';
+import { BlobVanishedError, type UploadRecord } from '../db/metadata.js';
 import {
   BlobTooLargeError,
   DigestMismatchError,
@@ -72,8 +72,18 @@ export function createUploads(ctx: RegistryContext) {
 
   async function finish(upload: UploadRecord, digest: string): Promise<string> {
     try {
-      const { size } = await blobs.commit(upload.id, digest);
-      await metadata.completeUpload(upload.id, upload.repository, { digest, size });
+      // A garbage collection can remove the stored copy of an unreferenced blob just as the same
+      // bytes arrive again; the upload is still there then, and committing it again stores them.
+      for (let attempt = 1; ; attempt++) {
+        const { size } = await blobs.commit(upload.id, digest);
+        try {
+          await metadata.completeUpload(upload.id, upload.repository, { digest, size }, () => blobs.hasSync(digest));
+          break;
+        } catch (err) {
+          if (!(err instanceof BlobVanishedError) || attempt === 2) throw err;
+        }
+      }
+      await blobs.abort(upload.id);
       return digest;
     } catch (err) {
       if (err instanceof DigestMismatchError) {
@@ -181,7 +191,9 @@ export function createUploads(ctx: RegistryContext) {
 
 export type Uploads = ReturnType<typeof createUploads>;
 
-function translateStoreError(err: unknown): unknown {
+/** The client-facing error for a failure of the blob store, or the failure itself. */
+export function translateStoreError(err: unknown): unknown {
+  if (err instanceof BlobVanishedError) return new OciError('UNAVAILABLE', 'garbage collection removed this blob while it was being stored; upload it again', { status: 503 });
   if (err instanceof BlobTooLargeError) return new OciError('SIZE_INVALID', err.message, { status: 413 });
   if (err instanceof UploadBusyError) return new OciError('BLOB_UPLOAD_INVALID', err.message, { status: 409 });
   if (err instanceof UploadMissingError) return new OciError('BLOB_UPLOAD_UNKNOWN', 'upload session has no data');

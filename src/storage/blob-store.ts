@@ -6,6 +6,13 @@ export interface ByteRange {
   end: number;
 }
 
+export interface StoredBlob {
+  digest: string;
+  size: number;
+  /** When the file last changed or was renamed into place (ms since the epoch). */
+  changedAt: number;
+}
+
 /** Bytes only: a blob store knows digests and upload ids, nothing of repositories. */
 export interface BlobStore {
   stat(digest: string): Promise<{ size: number } | undefined>;
@@ -20,10 +27,21 @@ export interface BlobStore {
   append(id: string, body: Readable, offset: number, maxSize?: number): Promise<number>;
   /** The sha256 digest and size of what an upload holds so far. */
   uploadDigest(id: string): Promise<{ digest: string; size: number }>;
-  /** Verifies the digest, then makes the upload the blob, atomically and durably. */
+  /**
+   * Verifies the digest, then makes the upload the blob, atomically and durably. The upload is
+   * kept, so that it can be committed again should garbage collection remove the stored copy
+   * before the blob is recorded: `abort` drops it once the blob is recorded.
+   */
   commit(id: string, digest: string): Promise<{ size: number }>;
   abort(id: string): Promise<void>;
-  delete(digest: string): Promise<void>;
+  /**
+   * Synchronous, because garbage collection and blob registration call them inside a metadata
+   * transaction: that write lock is what keeps a registration from racing a removal.
+   */
+  hasSync(digest: string): boolean;
+  removeSync(digest: string): void;
+  /** Every stored blob, with its size and when its file last changed. */
+  list(): AsyncIterable<StoredBlob>;
   /** Ids of every upload that has bytes on disk. */
   listUploads(): Promise<string[]>;
   /** Resolves when a new upload could be written (readiness); rejects with the reason otherwise. */

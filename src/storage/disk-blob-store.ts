@@ -1,6 +1,6 @@
 import { createHash, randomUUID, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, truncate, unlink, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream, existsSync, rmSync } from 'node:fs';
+import { link, mkdir, open, readdir, rm, stat, truncate, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -119,15 +119,16 @@ export async function createDiskBlobStore(root: string): Promise<BlobStore> {
           : (await hashFile(file, algorithm, size)).digest('hex');
       if (actualHex !== expectedHex) throw new DigestMismatchError(digest, `${algorithm}:${actualHex}`);
 
+      // A hard link, not a rename: the upload stays until `abort`, so it can be committed again.
       const target = blobPath(digest);
-      if ((await fileSize(target)) === size) {
-        await unlink(file); // the same bytes are stored already
-      } else {
-        await ensureDir(dirname(target));
-        await rename(file, target);
-        await syncDir(dirname(target));
-      }
-      running.delete(id);
+      const stored = await fileSize(target);
+      if (stored === size) return { size }; // the same bytes are stored already
+      await ensureDir(dirname(target));
+      if (stored !== undefined) await rm(target, { force: true }); // not these bytes: never a finished blob
+      await link(file, target).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EEXIST') throw err; // the same bytes, stored by a concurrent upload
+      });
+      await syncDir(dirname(target));
       return { size };
     });
   }
@@ -160,8 +161,22 @@ export async function createDiskBlobStore(root: string): Promise<BlobStore> {
       running.delete(id);
       await rm(uploadPath(id), { force: true });
     },
-    async delete(digest) {
-      await rm(blobPath(digest), { force: true });
+    hasSync(digest) {
+      return existsSync(blobPath(digest));
+    },
+    removeSync(digest) {
+      rmSync(blobPath(digest), { force: true });
+    },
+    async *list() {
+      for (const algorithm of await readdir(blobsDir)) {
+        for (const prefix of await readdir(join(blobsDir, algorithm))) {
+          for (const hex of await readdir(join(blobsDir, algorithm, prefix))) {
+            const info = await stat(join(blobsDir, algorithm, prefix, hex)).catch(() => undefined);
+            // ctime, not mtime: the rename that makes an upload a blob changes only the former.
+            if (/^[a-f0-9]{64,128}$/.test(hex) && info?.isFile()) yield { digest: `${algorithm}:${hex}`, size: info.size, changedAt: info.ctimeMs };
+          }
+        }
+      }
     },
     async listUploads() {
       return readdir(uploadsDir);

@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -146,4 +147,35 @@ t.test('version and per-command help', async (t) => {
     t.match(help.stdout, new RegExp(`^Usage: chartroom (\\[)?${command}`), `${command} --help starts with its own usage`);
     t.match(help.stdout, /Options:/);
   }
+});
+
+t.test('gc: --dry-run lists what would go and removes nothing; a real run removes it', async (t) => {
+  const data = tempDataDir(t);
+  const { app } = await buildTestApp(t, {}, data);
+  await pushChart(app, 'team/app', chartTgz({ name: 'app', version: '1.0.0' }), '1.0.0');
+  const orphan = await app.inject({ method: 'POST', url: `/v2/team/app/blobs/uploads/?digest=sha256:${'b'.repeat(64)}`, payload: 'x' });
+  t.equal(orphan.statusCode, 400, 'a wrong digest is refused and stores nothing');
+  const bytes = Buffer.from('unreferenced bytes');
+  const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+  t.equal((await app.inject({ method: 'POST', url: `/v2/team/app/blobs/uploads/?digest=${digest}`, payload: bytes })).statusCode, 201);
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  const gc = (...args: string[]) => spawnSync(process.execPath, [bin, 'gc', '--data', data, ...args], { encoding: 'utf8' });
+
+  const dry = gc('--dry-run', '--grace', '0s');
+  t.equal(dry.status, 0, dry.stderr);
+  t.equal(dry.stdout, `blob\t${digest}\t${bytes.length}\n`);
+  t.match(dry.stderr, /^gc would remove 0 manifests \(0 B\), 1 blobs \(18 B\), 0 files \(0 B\) in \d+ ms\n$/);
+  t.equal((await app.inject({ method: 'HEAD', url: `/v2/team/app/blobs/${digest}` })).statusCode, 200, 'still there after a dry run');
+
+  t.equal(gc().stdout, '', 'the default grace period (1 h) keeps a blob just pushed');
+  const real = gc('--grace', '0s');
+  t.equal(real.status, 0);
+  t.match(real.stderr, /gc removed 0 manifests \(0 B\), 1 blobs \(18 B\)/);
+  t.equal((await app.inject({ method: 'HEAD', url: `/v2/team/app/blobs/${digest}` })).statusCode, 404, 'gone after a real run');
+  t.equal((await app.inject({ method: 'GET', url: '/v2/team/app/manifests/1.0.0' })).statusCode, 200, 'the chart stays');
+
+  const bad = gc('--grace', 'soon');
+  t.equal(bad.status, 2);
+  t.match(bad.stderr, /not a duration: soon/);
+  t.match(spawnSync(process.execPath, [bin, 'gc', '--help'], { encoding: 'utf8' }).stdout, /Usage: chartroom gc \[--dry-run\] \[--untagged\]/);
 });

@@ -34,7 +34,7 @@ t.test('metadata writes resolve after their commit is synced, and survive a reop
   const file = join(tempDataDir(t), 'chartroom.db');
   const metadata = createSqliteMetadata(file);
   await Promise.all(
-    Array.from({ length: 40 }, (_, i) => metadata.linkNewBlob(`team/r${i % 4}`, { digest: `sha256:${String(i).padStart(64, '0')}`, size: i })),
+    Array.from({ length: 40 }, (_, i) => metadata.linkNewBlob(`team/r${i % 4}`, { digest: `sha256:${String(i).padStart(64, '0')}`, size: i }, () => true)),
   );
   metadata.close();
   const reopened = createSqliteMetadata(file);
