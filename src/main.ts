@@ -1,6 +1,5 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { readHtpasswd, removeHtpasswdUser, setHtpasswdUser } from './auth/htpasswd.js';
 import { createRobots } from './auth/robots.js';
@@ -8,6 +7,7 @@ import { createSqliteMetadata } from './db/sqlite-metadata.js';
 import { ConfigError, loadConfig, type Config } from './config/index.js';
 import { createLogger } from './logger.js';
 import { buildServer } from './server.js';
+import { packageVersion } from './version.js';
 
 const usage = `Usage: chartroom [serve] [options]
        chartroom token create <name> --scope <glob>:<actions> [--scope …] [--expires-in 90d] [options]
@@ -130,11 +130,6 @@ export async function main(argv: string[]): Promise<number> {
   if (command === 'user') return userCommand(values.htpasswd ?? config.auth.htpasswd, rest);
   if (command === 'rebuild') return rebuildCommand(config);
   return serve(config);
-}
-
-function packageVersion(): string {
-  const file = fileURLToPath(new URL('../package.json', import.meta.url));
-  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
 }
 
 async function readStdin(): Promise<string> {
