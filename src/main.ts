@@ -1,6 +1,5 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { readHtpasswd, removeHtpasswdUser, setHtpasswdUser } from './auth/htpasswd.js';
@@ -9,9 +8,11 @@ import { createSqliteMetadata } from './db/sqlite-metadata.js';
 import { ConfigError, loadConfig, type Config } from './config/index.js';
 import { createLogger } from './logger.js';
 import { parseDuration } from './config/duration.js';
+import { noChangeListener } from './registry/changes.js';
 import { createGarbageCollector } from './registry/gc.js';
 import { buildServer } from './server.js';
 import { createDiskBlobStore } from './storage/disk-blob-store.js';
+import { packageVersion } from './version.js';
 
 const usage = `Usage: chartroom [serve] [options]
        chartroom token create <name> --scope <glob>:<actions> [--scope …] [--expires-in 90d] [options]
@@ -151,11 +152,6 @@ export async function main(argv: string[]): Promise<number> {
   return serve(config);
 }
 
-function packageVersion(): string {
-  const file = fileURLToPath(new URL('../package.json', import.meta.url));
-  return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
-}
-
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
@@ -229,7 +225,7 @@ async function gcCommand(config: Config, flags: { dryRun: boolean; untagged: boo
   try {
     const blobs = await createDiskBlobStore(config.data);
     const log = createLogger(config.logLevel, pino.destination({ dest: 2, sync: true }));
-    const gc = createGarbageCollector({ metadata, blobs, config, log, now: Date.now });
+    const gc = createGarbageCollector({ metadata, blobs, config, log, now: Date.now, changes: noChangeListener });
     const report = await gc.run({
       graceSeconds,
       untagged: flags.untagged ?? config.gc.untagged,

@@ -24,6 +24,8 @@ import { chartMuseumRoutes } from './routes/chartmuseum/index.js';
 import { chartRepoRoutes } from './routes/chartrepo/index.js';
 import { v2Routes } from './routes/v2/index.js';
 import { createDiskBlobStore } from './storage/disk-blob-store.js';
+import { packageVersion } from './version.js';
+import { createWebhooks } from './webhooks/index.js';
 
 export interface ServerOptions {
   logger?: Logger;
@@ -53,7 +55,8 @@ export async function buildServer(config: Config, options: ServerOptions = {}): 
   mkdirSync(config.data, { recursive: true });
   const metadata = createSqliteMetadata(join(config.data, 'chartroom.db'), { searchIndex: config.charts.search });
   const blobs = await createDiskBlobStore(config.data);
-  const registry = createRegistry({ metadata, blobs, config, log, now: Date.now });
+  const webhooks = createWebhooks(config.webhooks, log, `chartroom/${packageVersion()}`);
+  const registry = createRegistry({ metadata, blobs, config, log, now: Date.now, changes: webhooks });
 
   const loggerInstance: FastifyBaseLogger = log;
   const app: FastifyInstance = Fastify({
@@ -73,7 +76,7 @@ export async function buildServer(config: Config, options: ServerOptions = {}): 
 
   registerErrorHandler(app);
   registerAccessControl(app, authorizer);
-  registerMetrics(app, metadata);
+  registerMetrics(app, metadata, webhooks);
   app.setNotFoundHandler(async () => {
     throw new OciError('NOT_FOUND', 'not found');
   });
@@ -113,6 +116,7 @@ export async function buildServer(config: Config, options: ServerOptions = {}): 
     clearInterval(timer);
     clearInterval(gcTimer);
     await registry.gc.stop();
+    await webhooks.close();
     metadata.close();
   });
 

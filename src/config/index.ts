@@ -43,7 +43,20 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   }
   const config = tree as unknown as Config;
   if ((config.tls.cert === '') !== (config.tls.key === '')) throw new ConfigError("invalid config: 'tls.cert' and 'tls.key' go together");
+  config.webhooks.endpoints.forEach((endpoint, i) => {
+    // The message names the field, never the value: a webhook URL may carry credentials.
+    if (!isHttpUrl(endpoint.url)) throw new ConfigError(`invalid config: 'webhooks.endpoints.${i}.url' must be an http:// or https:// URL`);
+  });
   return deepFreeze(config);
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
 }
 
 function readConfigFile(file: string): Tree {

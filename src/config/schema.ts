@@ -51,6 +51,7 @@ export interface Config {
     /** Also remove manifests no tag, index or live subject keeps. */
     untagged: boolean;
   };
+  webhooks: WebhooksConfig;
   uploads: {
     /** An upload session untouched for this long is removed. */
     staleAfterSeconds: number;
@@ -60,6 +61,40 @@ export interface Config {
 }
 
 export type Action = 'pull' | 'push' | 'delete';
+
+/** What a webhook can be told about: a manifest pushed, or a manifest or tag deleted. */
+export type ChangeAction = 'push' | 'delete';
+
+/** One receiver of change events. */
+export interface WebhookEndpoint {
+  /** http(s) URL the events are POSTed to; credentials in it (`https://user:pass@…`) are sent as Basic auth. */
+  url: string;
+  events: ChangeAction[];
+  /** Repository globs, as in access rules (`team/**`); an event for any other repository is not sent here. */
+  repositories: string[];
+  /** Sent with every delivery (an `Authorization` for the receiver, say); never logged. */
+  headers?: Record<string, string>;
+  /** With a secret, each delivery is signed: `X-Chartroom-Signature: sha256=<HMAC-SHA256 of the body, hex>`. */
+  secret?: string;
+  /** How long one attempt may take before it counts as failed (and is retried). */
+  timeoutSeconds: number;
+}
+
+/** Webhooks and how they are delivered: in process, in the background, retried, not kept across restarts. */
+export interface WebhooksConfig {
+  endpoints: WebhookEndpoint[];
+  /** Attempts per delivery, the first one included. */
+  attempts: number;
+  /** Wait before the first retry; it doubles with each retry (with jitter) up to `maxBackoffSeconds`. */
+  backoffSeconds: number;
+  maxBackoffSeconds: number;
+  /** Deliveries waiting (to be sent or retried) at most; when full, the oldest is dropped. */
+  queueSize: number;
+  /** Deliveries in flight at once, over all endpoints. */
+  concurrency: number;
+  /** On shutdown, how long pending deliveries get one more attempt before they are dropped. */
+  shutdownSeconds: number;
+}
 
 /** Who may do what where: the first rule whose pattern matches a repository decides. */
 export interface AccessRule {
@@ -101,12 +136,15 @@ export interface AuthConfig {
   failedLoginsPerMinute: number;
 }
 
+/** RFC 9110 token characters: what a header name may be made of. */
+const headerName = "^[!#$%&'*+.^_`|~0-9A-Za-z-]+$";
+
 const principals = { type: 'array', items: { type: 'string', minLength: 1 }, nullable: true } as const;
 
 export const configSchema: JSONSchemaType<Config> = {
   type: 'object',
   additionalProperties: false,
-  required: ['host', 'port', 'data', 'logLevel', 'tls', 'trustProxy', 'limits', 'charts', 'auth', 'gc', 'uploads'],
+  required: ['host', 'port', 'data', 'logLevel', 'tls', 'trustProxy', 'limits', 'charts', 'auth', 'gc', 'webhooks', 'uploads'],
   properties: {
     host: { type: 'string', minLength: 1, default: '127.0.0.1' },
     port: { type: 'integer', minimum: 0, maximum: 65535, default: 5000 },
@@ -200,6 +238,50 @@ export const configSchema: JSONSchemaType<Config> = {
         intervalSeconds: { type: 'integer', minimum: 0, default: 0 },
         graceSeconds: { type: 'integer', minimum: 0, default: 3600 },
         untagged: { type: 'boolean', default: false },
+      },
+    },
+    webhooks: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['endpoints', 'attempts', 'backoffSeconds', 'maxBackoffSeconds', 'queueSize', 'concurrency', 'shutdownSeconds'],
+      default: {} as WebhooksConfig,
+      properties: {
+        endpoints: {
+          type: 'array',
+          default: [],
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['url', 'events', 'repositories', 'timeoutSeconds'],
+            properties: {
+              // Checked as a URL after validation, for a clearer message than a pattern gives.
+              url: { type: 'string', minLength: 1 },
+              events: {
+                type: 'array',
+                minItems: 1,
+                uniqueItems: true,
+                items: { type: 'string', enum: ['push', 'delete'] },
+                default: ['push', 'delete'],
+              },
+              repositories: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 }, default: ['**'] },
+              headers: {
+                type: 'object',
+                nullable: true,
+                required: [],
+                propertyNames: { pattern: headerName },
+                additionalProperties: { type: 'string', pattern: '^[^\\r\\n\\0]*$' },
+              },
+              secret: { type: 'string', minLength: 1, nullable: true },
+              timeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 300, default: 10 },
+            },
+          },
+        },
+        attempts: { type: 'integer', minimum: 1, maximum: 20, default: 5 },
+        backoffSeconds: { type: 'number', minimum: 0, default: 1 },
+        maxBackoffSeconds: { type: 'number', minimum: 0, default: 60 },
+        queueSize: { type: 'integer', minimum: 1, maximum: 100_000, default: 1000 },
+        concurrency: { type: 'integer', minimum: 1, maximum: 64, default: 4 },
+        shutdownSeconds: { type: 'number', minimum: 0, maximum: 60, default: 5 },
       },
     },
     uploads: {

@@ -8,6 +8,7 @@ import { provenanceSubject } from '../charts/provenance.js';
 import { OciError } from '../errors.js';
 import { BlobTooLargeError } from '../storage/blob-store.js';
 import { toEntry } from './chart-index.js';
+import type { ChangeSource } from './changes.js';
 import type { RegistryContext } from './context.js';
 import { isValidName, truncate } from './grammar.js';
 import type { Manifests } from './manifests.js';
@@ -93,7 +94,12 @@ export function createChartUploads(ctx: RegistryContext, manifests: Manifests) {
   }
 
   /** `mayPush` is asked once the repository is known (it is named by the chart inside the upload). */
-  async function publish(namespace: string, upload: { chart?: BlobRef; prov?: BlobRef }, mayPush: (repository: string) => Promise<void>): Promise<void> {
+  async function publish(
+    namespace: string,
+    upload: { chart?: BlobRef; prov?: BlobRef },
+    mayPush: (repository: string) => Promise<void>,
+    source: ChangeSource,
+  ): Promise<void> {
     const { prov } = upload;
     let chartBlob = upload.chart;
     let meta: ChartMetadata;
@@ -135,6 +141,7 @@ export function createChartUploads(ctx: RegistryContext, manifests: Manifests) {
       repository,
       versionTag(meta.version),
       { stream: Readable.from([manifest]), length: manifest.length, contentType: helmMediaTypes.manifest },
+      source,
       sameChart,
     );
   }
@@ -177,9 +184,9 @@ export function createChartUploads(ctx: RegistryContext, manifests: Manifests) {
     },
 
     /** Removes a version: its tag goes, so OCI pulls and the classic index no longer see it. */
-    async remove(namespace: string, name: string, version: string): Promise<void> {
+    async remove(namespace: string, name: string, version: string, source: ChangeSource): Promise<void> {
       const found = await find(namespace, name, version);
-      await manifests.delete(found.repository, found.versionTag);
+      await manifests.delete(found.repository, found.versionTag, source);
     },
   };
 }

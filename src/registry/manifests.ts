@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { OciError } from '../errors.js';
 import type { StoredManifest } from '../db/metadata.js';
+import type { ChangeSource, ManifestChange } from './changes.js';
 import type { RegistryContext } from './context.js';
 import { checkDigest, checkName, isValidTag, looksLikeDigest, parseReference, truncate, type Reference } from './grammar.js';
 import { createChartIngest, isChartManifest } from './chart-ingest.js';
@@ -41,11 +42,28 @@ export function createManifests(ctx: RegistryContext) {
     return manifest;
   }
 
+  /** What a delete is about to remove, read before it goes (the event describes what was there). */
+  async function describeStored(repository: string, reference: Reference): Promise<Omit<ManifestChange, 'action' | 'source' | 'at'> | undefined> {
+    const manifest = await metadata.getManifest(repository, reference);
+    if (!manifest) return undefined;
+    const chart = await metadata.chartOfManifest(repository, manifest.digest);
+    return {
+      repository,
+      tag: 'tag' in reference ? reference.tag : undefined,
+      digest: manifest.digest,
+      mediaType: manifest.mediaType,
+      // Stored manifests were parsed when pushed; parsing again cannot fail.
+      artifactType: parseManifest(manifest.content, manifest.mediaType).artifactType,
+      size: manifest.size,
+      chart: chart && { name: chart.name, version: chart.version },
+    };
+  }
+
   return {
     get: find,
 
     /** `replaceChartVersion` lets this push move a chart-version tag (adding provenance to the same chart). */
-    async put(repository: string, referenceParam: string, body: ManifestBody, replaceChartVersion = false): Promise<PushedManifest> {
+    async put(repository: string, referenceParam: string, body: ManifestBody, source: ChangeSource, replaceChartVersion = false): Promise<PushedManifest> {
       checkName(repository);
       const reference = parseReference(referenceParam);
       if (body.length !== undefined && body.length > limit) throw tooLarge(limit);
@@ -87,16 +105,30 @@ export function createManifests(ctx: RegistryContext) {
           detail: result.missing,
         });
       }
+      ctx.changes.changed({
+        action: 'push',
+        repository,
+        tag,
+        digest,
+        mediaType: facts.mediaType,
+        artifactType: facts.artifactType,
+        size: content.length,
+        chart: chart && { name: chart.name, version: chart.version },
+        source,
+        at: ctx.now(),
+      });
       return { digest, subject: facts.subject };
     },
 
     /** By digest: removes the manifest and its tags. By tag: removes only the tag. */
-    async delete(repository: string, referenceParam: string): Promise<void> {
+    async delete(repository: string, referenceParam: string, source: ChangeSource): Promise<void> {
       const reference = lookup(repository, referenceParam);
+      const before = reference && ctx.changes.wants('delete', repository) ? await describeStored(repository, reference) : undefined;
       const deleted =
         reference !== undefined &&
         ('tag' in reference ? await metadata.deleteTag(repository, reference.tag) : await metadata.deleteManifest(repository, reference.digest));
       if (!deleted) throw new OciError('MANIFEST_UNKNOWN', `manifest unknown: ${truncate(referenceParam)}`);
+      if (before) ctx.changes.changed({ action: 'delete', ...before, source, at: ctx.now() });
     },
   };
 }

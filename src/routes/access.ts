@@ -24,8 +24,13 @@ declare module 'fastify' {
   }
 }
 
+/** `http(s)://host` as the client addressed us (the forwarded values behind a trusted proxy), for absolute URLs. */
+export function requestOrigin(request: FastifyRequest): string {
+  return `${request.protocol}://${request.host}`;
+}
+
 export function authRequest(request: FastifyRequest): AuthRequest {
-  return { authorization: request.headers.authorization, ip: request.ip, origin: `${request.protocol}://${request.host}` };
+  return { authorization: request.headers.authorization, ip: request.ip, origin: requestOrigin(request) };
 }
 
 /** Checks a request in a handler that learned late what it needs (`delegated` routes). */

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import t, { type Test } from 'tap';
 import { createSqliteMetadata } from '../../src/db/sqlite-metadata.js';
 import { createLogger } from '../../src/logger.js';
+import { noChangeListener } from '../../src/registry/changes.js';
 import { createGarbageCollector, type GcItem, type GcOptions } from '../../src/registry/gc.js';
 import { createRegistry } from '../../src/registry/index.js';
 import type { BlobStore } from '../../src/storage/blob-store.js';
@@ -22,7 +23,7 @@ async function collectorOn(t: Test, config: Config, wrap: (store: BlobStore) => 
   const metadata = createSqliteMetadata(join(config.data, 'chartroom.db'));
   t.teardown(() => metadata.close());
   const blobs = wrap(await createDiskBlobStore(config.data));
-  const ctx = { metadata, blobs, config, log: createLogger('silent'), now: Date.now };
+  const ctx = { metadata, blobs, config, log: createLogger('silent'), now: Date.now, changes: noChangeListener };
   return { gc: createGarbageCollector(ctx), registry: createRegistry(ctx), metadata, blobs };
 }
 

@@ -3,7 +3,7 @@ import { OciError } from '../../errors.js';
 import type { Registry } from '../../registry/index.js';
 import { repositoryAccess } from '../../auth/access.js';
 import type { Authorizer } from '../../auth/authorizer.js';
-import { authorize } from '../access.js';
+import { authorize, requestOrigin } from '../access.js';
 
 const fileTypes = { readme: 'text/markdown; charset=utf-8', values: 'application/yaml; charset=utf-8', 'values-schema': 'application/json' } as const;
 
@@ -29,7 +29,7 @@ export async function apiV1Routes(app: FastifyInstance, options: { registry: Reg
 
   // What `helm search hub --endpoint http://HOST` calls (the Monocular chart service's search).
   app.get('/api/chartsvc/v1/charts/search', { config: listing }, async (request) =>
-    chartSearch.monocular((request.query as Record<string, unknown>).q, `${request.protocol}://${request.host}`, visible(request)),
+    chartSearch.monocular((request.query as Record<string, unknown>).q, requestOrigin(request), visible(request)),
   );
 
   app.get('/api/v1/namespaces', { config: listing }, async (request) => ({ namespaces: await chartCatalog.namespaces(visible(request)) }));

@@ -6,6 +6,7 @@ import type { Registry } from '../../registry/index.js';
 import { repositoryAccess } from '../../auth/access.js';
 import type { Authorizer } from '../../auth/authorizer.js';
 import { authorize, authRequest } from '../access.js';
+import { changeSource } from '../change-source.js';
 
 export interface ChartMuseumOptions {
   registry: Registry;
@@ -69,7 +70,7 @@ export async function chartMuseumRoutes(app: FastifyInstance, options: ChartMuse
       } else {
         upload.chart = await chartUploads.store(request.raw, options.maxUploadBytes);
       }
-      await chartUploads.publish(namespace, upload, mayPush);
+      await chartUploads.publish(namespace, upload, mayPush, changeSource(request, grant.identity));
       return reply.code(201).send({ saved: true });
     },
   });
@@ -84,9 +85,9 @@ export async function chartMuseumRoutes(app: FastifyInstance, options: ChartMuse
       if (one) {
         const [, namespace = '', name = '', version = ''] = one;
         const action = request.method === 'DELETE' ? 'delete' : 'pull';
-        await authorize(authorizer, request, [repositoryAccess(repositoryOf(namespace, name), action)], 'basic');
+        const grant = await authorize(authorizer, request, [repositoryAccess(repositoryOf(namespace, name), action)], 'basic');
         if (request.method === 'DELETE') {
-          await chartUploads.remove(namespace, name, version);
+          await chartUploads.remove(namespace, name, version, changeSource(request, grant.identity));
           return reply.send({ deleted: true });
         }
         return reply.send(await chartUploads.version(namespace, name, version));

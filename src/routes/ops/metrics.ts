@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Metadata, MetadataStats } from '../../db/metadata.js';
+import type { WebhookStats } from '../../webhooks/index.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -18,10 +19,10 @@ function contentLength(value: unknown): number {
 
 /**
  * Prometheus metrics at `/metrics`: requests by route and status, latency, bytes in and out
- * (by Content-Length), uploads in progress, blob store size, repository and chart counts, and
- * the Node process. Registered on the root app so that its hook sees every route.
+ * (by Content-Length), uploads in progress, blob store size, repository and chart counts, webhook
+ * deliveries, and the Node process. Registered on the root app so that its hook sees every route.
  */
-export function registerMetrics(app: FastifyInstance, metadata: Metadata): void {
+export function registerMetrics(app: FastifyInstance, metadata: Metadata, webhooks: WebhookStats): void {
   const registry = new Registry();
   const registers = [registry];
   collectDefaultMetrics({ register: registry, prefix: 'chartroom_' });
@@ -59,6 +60,26 @@ export function registerMetrics(app: FastifyInstance, metadata: Metadata): void 
   stat('chartroom_repositories', 'Repositories', (s) => s.repositories);
   stat('chartroom_charts', 'Repositories holding chart versions', (s) => s.charts);
   stat('chartroom_chart_versions', 'Chart versions stored', (s) => s.chartVersions);
+
+  // The webhooks keep their own tallies (they run without a metrics registry); a scrape copies them.
+  new Counter({
+    name: 'chartroom_webhook_deliveries_total',
+    help: 'Webhook deliveries by outcome: delivered (2xx), failed (refused, or out of attempts), dropped (queue full or shutdown)',
+    labelNames: ['outcome'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [outcome, count] of Object.entries(webhooks.deliveries())) this.inc({ outcome }, count);
+    },
+  });
+  new Gauge({
+    name: 'chartroom_webhook_deliveries_pending',
+    help: 'Webhook deliveries waiting to be sent or retried, or in flight',
+    registers,
+    collect() {
+      this.set(webhooks.pending());
+    },
+  });
 
   // Children per label set, made once: looking labels up by object on every request costs more than the request.
   type Children = {

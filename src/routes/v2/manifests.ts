@@ -1,6 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import { repositoryAccess } from '../../auth/access.js';
 import type { StoredManifest } from '../../db/metadata.js';
+import { changeSource } from '../change-source.js';
 import type { V2ResourceFactory } from './types.js';
 import { contentLength, header } from './request.js';
 
@@ -32,12 +33,13 @@ export const manifestsResource: V2ResourceFactory = ({ manifests }) => ({
     },
     PUT: {
       access: ([name = '']) => ({ required: [repositoryAccess(name, 'pull', 'push')] }),
-      async handle(request, reply, [name = '', reference = '']) {
-      const pushed = await manifests.put(name, reference, {
-        stream: request.raw,
-        length: contentLength(request),
-        contentType: header(request, 'content-type'),
-      });
+      async handle(request, reply, [name = '', reference = ''], grant) {
+      const pushed = await manifests.put(
+        name,
+        reference,
+        { stream: request.raw, length: contentLength(request), contentType: header(request, 'content-type') },
+        changeSource(request, grant.identity),
+      );
       reply.code(201).headers({
         location: `/v2/${name}/manifests/${pushed.digest}`,
         'docker-content-digest': pushed.digest,
@@ -49,8 +51,8 @@ export const manifestsResource: V2ResourceFactory = ({ manifests }) => ({
     },
     DELETE: {
       access: ([name = '']) => ({ required: [repositoryAccess(name, 'delete')] }),
-      async handle(_request, reply, [name = '', reference = '']) {
-        await manifests.delete(name, reference);
+      async handle(request, reply, [name = '', reference = ''], grant) {
+        await manifests.delete(name, reference, changeSource(request, grant.identity));
         return reply.code(202).header('content-length', 0).send();
       },
     },
