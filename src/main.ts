@@ -10,6 +10,7 @@ import { createLogger } from './logger.js';
 import { parseDuration } from './config/duration.js';
 import { noChangeListener } from './registry/changes.js';
 import { createGarbageCollector } from './registry/gc.js';
+import { backup, BackupError, restore } from './ops/backup.js';
 import { buildServer } from './server.js';
 import { createDiskBlobStore } from './storage/disk-blob-store.js';
 import { packageVersion } from './version.js';
@@ -21,6 +22,8 @@ const usage = `Usage: chartroom [serve] [options]
        chartroom user list [--htpasswd <file>] [options]
        chartroom rebuild [options]
        chartroom gc [--dry-run] [--untagged] [--grace <duration>] [options]
+       chartroom backup <dir> [options]
+       chartroom restore <dir> [options]
        chartroom version
        chartroom <command> --help
 
@@ -36,6 +39,8 @@ Commands:
   rebuild          rebuild the chart search index from the chart metadata (safe while serving)
   gc               remove blobs no manifest references (and untagged manifests with --untagged);
                    safe while serving
+  backup <dir>     copy the database and every blob into <dir>, consistently, while serving
+  restore <dir>    restore a backup into the data directory (which must be absent or empty)
   version          print the version
 
 Options:
@@ -72,6 +77,17 @@ const commandHelp: Record<string, string> = {
     'Safe while the registry serves. Prints each removed item on stdout and a summary on stderr;\n' +
     '--dry-run removes nothing and prints what would go (blobs freed only by removing untagged\n' +
     'manifests show up in the run after those manifests are gone).',
+  backup:
+    'Usage: chartroom backup <dir> [options]\n\n' +
+    'Writes a consistent backup of the data directory into <dir> (absent or empty) while the registry\n' +
+    'serves: the database through SQLite\'s online backup, then every blob it records, each digest\n' +
+    'checked; garbage collection removes no file meanwhile. Pushes acknowledged before the backup\n' +
+    'starts are in it; later ones may be.',
+  restore:
+    'Usage: chartroom restore <dir> [options]\n\n' +
+    'Restores the backup in <dir> into the data directory (--data), which must be absent or empty:\n' +
+    'the database is checked, every blob\'s digest verified, and the result renamed into place.\n' +
+    'Start the registry on it afterwards.',
   version: 'Usage: chartroom version\n\nPrints the version.',
 };
 
@@ -117,7 +133,8 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`chartroom ${packageVersion()}\n`);
     return 0;
   }
-  const known = command === 'token' || command === 'user' || (['serve', 'rebuild', 'gc'].includes(command) && rest.length === 0);
+  const known = command === 'token' || command === 'user' || (['serve', 'rebuild', 'gc'].includes(command) && rest.length === 0) ||
+    (['backup', 'restore'].includes(command) && rest.length === 1);
   if (!known) {
     process.stderr.write(`chartroom: unknown command '${positionals.join(' ')}'\n\n${usage}`);
     return 2;
@@ -148,6 +165,8 @@ export async function main(argv: string[]): Promise<number> {
   if (command === 'token') return tokenCommand(config, rest, values.scope ?? [], values['expires-in']);
   if (command === 'user') return userCommand(values.htpasswd ?? config.auth.htpasswd, rest);
   if (command === 'rebuild') return rebuildCommand(config);
+  if (command === 'backup') return backupCommand(config, rest[0] as string);
+  if (command === 'restore') return restoreCommand(rest[0] as string, config.data);
   if (command === 'gc') return gcCommand(config, { dryRun: values['dry-run'] ?? false, untagged: values.untagged, grace: values.grace });
   return serve(config);
 }
@@ -235,9 +254,37 @@ async function gcCommand(config: Config, flags: { dryRun: boolean; untagged: boo
     const verb = report.dryRun ? 'would remove' : 'removed';
     const parts = (['manifests', 'blobs', 'files'] as const).map((kind) => `${report[kind].count} ${kind} (${formatBytes(report[kind].bytes)})`);
     process.stderr.write(`gc ${verb} ${parts.join(', ')} in ${report.durationMs} ms\n`);
+    if (report.held) process.stderr.write('blobs were left alone: a backup is copying them; run gc again once it is done\n');
     return 0;
   } finally {
     metadata.close();
+  }
+}
+
+async function backupCommand(config: Config, target: string): Promise<number> {
+  const metadata = openMetadata(config);
+  try {
+    const report = await backup({ metadata, blobs: await createDiskBlobStore(config.data) }, config.data, target);
+    process.stderr.write(`backup of ${config.data} written to ${target}: ${report.blobs} blobs (${formatBytes(report.bytes)}) in ${report.durationMs} ms\n`);
+    return 0;
+  } catch (err) {
+    if (!(err instanceof BackupError)) throw err;
+    process.stderr.write(`chartroom: ${err.message}\n`);
+    return 1;
+  } finally {
+    metadata.close();
+  }
+}
+
+async function restoreCommand(source: string, dataDir: string): Promise<number> {
+  try {
+    const report = await restore(source, dataDir);
+    process.stderr.write(`restored ${source} into ${dataDir}: ${report.blobs} blobs (${formatBytes(report.bytes)}) verified in ${report.durationMs} ms\n`);
+    return 0;
+  } catch (err) {
+    if (!(err instanceof BackupError)) throw err;
+    process.stderr.write(`chartroom: ${err.message}\n`);
+    return 1;
   }
 }
 

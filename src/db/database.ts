@@ -42,7 +42,7 @@ export function writeTransaction<F extends (...args: never[]) => unknown>(db: Db
 /** Statements that must outlive any garbage collection (see openDatabase). */
 const retained = new WeakMap<Db, Database.Statement[]>();
 
-function retain<T extends Database.Statement>(db: Db, statement: T): T {
+export function retain<T extends Database.Statement>(db: Db, statement: T): T {
   retained.set(db, [...(retained.get(db) ?? []), statement]);
   return statement;
 }

@@ -64,12 +64,16 @@ export interface Metadata {
   rebuildSearchIndex(): Promise<number>;
 
   /** Garbage collection: blobs no manifest references, neither stored nor linked since `before`, in digest order. */
-  garbageBlobs(after: string, before: number, limit: number): Promise<GarbageBlob[]>;
+  garbageBlobs(after: string, before: number, limit: number): Promise<BlobRecord[]>;
   /** Forgets those blobs (and their links) that are still garbage and returns them. Their files go after, see removeUnrecordedBlob. */
   forgetBlobs(digests: string[], before: number): Promise<string[]>;
   hasBlob(digest: string): Promise<boolean>;
-  /** Runs `removeFile` under the write lock blob registration takes, unless the blob is recorded; true when it ran. */
+  /** Runs `removeFile` under the write lock blob registration takes, unless the blob is recorded or removals are held; true when it ran. */
   removeUnrecordedBlob(digest: string, removeFile: () => void): Promise<boolean>;
+  /** Holds garbage collection's file removals until `until` (or release), e.g. while a backup copies files. */
+  holdFileRemovals(name: string, until: number): Promise<void>;
+  releaseHold(name: string): Promise<void>;
+  fileRemovalsHeld(): Promise<boolean>;
   /** Garbage collection: manifests without tags, not in an index, not referring to a live manifest, older than `before`. */
   garbageManifests(after: GarbageManifest | undefined, before: number, limit: number): Promise<GarbageManifest[]>;
   /** Removes the manifest (its chart rows too) if it is still garbage; true when it did. */
@@ -79,6 +83,9 @@ export interface Metadata {
   findRobotToken(name: string): Promise<RobotToken | undefined>;
   listRobotTokens(): Promise<RobotToken[]>;
   revokeRobotToken(name: string, at: number): Promise<boolean>;
+
+  /** Writes a consistent copy of the database to `file` (online) and returns the blobs the copy records. */
+  backupTo(file: string): Promise<BlobRecord[]>;
 
   /** Counts for monitoring (each a cheap aggregate over one table). */
   stats(): Promise<MetadataStats>;
@@ -91,8 +98,8 @@ export interface Metadata {
   close(): void;
 }
 
-/** A blob stored but referenced by nothing. */
-export interface GarbageBlob {
+/** A recorded blob. */
+export interface BlobRecord {
   digest: string;
   size: number;
 }

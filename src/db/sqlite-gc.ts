@@ -1,5 +1,5 @@
 import { writeTransaction, type Db } from './database.js';
-import type { GarbageBlob, GarbageManifest } from './metadata.js';
+import type { BlobRecord, GarbageManifest } from './metadata.js';
 
 // A blob is garbage when no manifest references it and it was neither stored nor linked into a
 // repository since the cutoff (`@before`): a blob pushed just before its manifest is kept.
@@ -22,7 +22,7 @@ const garbageManifest = `m.created_at < @before
  */
 export function createGcStatements(db: Db) {
   const q = {
-    blobs: db.prepare<{ after: string; before: number; limit: number }, GarbageBlob>(
+    blobs: db.prepare<{ after: string; before: number; limit: number }, BlobRecord>(
       `SELECT b.digest, b.size FROM blobs b WHERE b.digest > @after AND ${garbageBlob} ORDER BY b.digest LIMIT @limit`,
     ),
     blobIsGarbage: db.prepare<{ digest: string; before: number }, { size: number }>(
@@ -31,6 +31,9 @@ export function createGcStatements(db: Db) {
     dropLinks: db.prepare<[string]>('DELETE FROM repo_blobs WHERE digest = ?'),
     dropBlob: db.prepare<[string]>('DELETE FROM blobs WHERE digest = ?'),
     hasBlob: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM blobs WHERE digest = ?'),
+    held: db.prepare<[number], { one: number }>('SELECT 1 AS one FROM holds WHERE expires_at > ? LIMIT 1'),
+    hold: db.prepare<[string, number]>('INSERT INTO holds (name, expires_at) VALUES (?, ?) ON CONFLICT DO UPDATE SET expires_at = excluded.expires_at'),
+    release: db.prepare<[string]>('DELETE FROM holds WHERE name = ?'),
     manifests: db.prepare<{ after: number; before: number; limit: number }, GarbageManifest>(
       `SELECT m.id, r.name AS repository, m.digest, m.size FROM manifests m JOIN repositories r ON r.id = m.repo_id
        WHERE m.id > @after AND ${garbageManifest} ORDER BY m.id LIMIT @limit`,
@@ -42,7 +45,7 @@ export function createGcStatements(db: Db) {
   };
 
   return {
-    garbageBlobs(after: string, before: number, limit: number): GarbageBlob[] {
+    garbageBlobs(after: string, before: number, limit: number): BlobRecord[] {
       return q.blobs.all({ after, before, limit });
     },
     /** Forgets the blobs that are still garbage and returns them; their files go afterwards, see `removeUnrecorded`. */
@@ -58,14 +61,24 @@ export function createGcStatements(db: Db) {
       return q.hasBlob.get(digest) !== undefined;
     },
     /**
-     * Runs `removeFile` under the write lock unless the blob is recorded. Registering a blob takes
-     * the same lock and checks its file is there, so no record ever names a removed file.
+     * Runs `removeFile` under the write lock unless the blob is recorded or removals are held.
+     * Registering a blob takes the same lock and checks its file is there, so no record ever names
+     * a removed file; a backup holds removals while it copies files.
      */
     removeUnrecorded: writeTransaction(db, (digest: string, removeFile: () => void): boolean => {
-      if (q.hasBlob.get(digest)) return false;
+      if (q.hasBlob.get(digest) || q.held.get(Date.now())) return false;
       removeFile();
       return true;
     }),
+    removalsHeld(): boolean {
+      return q.held.get(Date.now()) !== undefined;
+    },
+    hold(name: string, until: number): void {
+      q.hold.run(name, until);
+    },
+    release(name: string): void {
+      q.release.run(name);
+    },
     garbageManifests(after: number, before: number, limit: number): GarbageManifest[] {
       return q.manifests.all({ after, before, limit });
     },

@@ -1,6 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { openDatabase, writeTransaction } from './database.js';
 import { createWalSync } from './wal-sync.js';
 import { createChartSearchIndex } from './sqlite-search.js';
+import { backupDatabase } from './sqlite-backup.js';
 import { createGcStatements } from './sqlite-gc.js';
 import type { ChartMetadata } from '../charts/chart-yaml.js';
 import type {
@@ -83,6 +85,10 @@ const indexMergeDelayMs = 500;
 
 // SQLite's LIMIT -1 means "no limit".
 const noLimit = -1;
+/** How often other processes' changes are looked for, how many polls between prunes, how long they are kept. */
+const changePollMs = 1000;
+const changeLogPrunePolls = 60;
+const changeLogKeepMs = 3600_000;
 
 /**
  * The embedded metadata store: every method runs one synchronous SQLite transaction, and a write
@@ -248,6 +254,12 @@ export function createSqliteMetadata(file: string, options: { searchIndex?: bool
     ),
     uploadCount: sessions.prepare<[], number>('SELECT COUNT(*) FROM uploads').pluck(),
     ping: db.prepare<[], number>('SELECT 1').pluck(),
+    logChange: db.prepare<[string, string, number]>('INSERT INTO change_log (repository, writer, at) VALUES (?, ?, ?)'),
+    lastChange: db.prepare<[], number>('SELECT COALESCE(MAX(id), 0) FROM change_log').pluck(),
+    changesSince: db.prepare<[number], { id: number; repository: string; writer: string }>(
+      'SELECT id, repository, writer FROM change_log WHERE id > ? ORDER BY id',
+    ),
+    pruneChanges: db.prepare<[number]>('DELETE FROM change_log WHERE at < ?'),
     referrers: db.prepare<[string, string], ReferrerRow>(
       `SELECT m.media_type, m.digest, m.size, m.artifact_type, m.annotations FROM manifests m
        JOIN repositories r ON r.id = m.repo_id WHERE r.name = ? AND m.subject = ? ORDER BY m.id`,
@@ -258,6 +270,21 @@ export function createSqliteMetadata(file: string, options: { searchIndex?: bool
   const changed = (repository: string): void => {
     for (const listener of listeners) listener(repository);
   };
+  // Every change is logged in its own transaction; another process's changes (`chartroom gc`,
+  // `import`) reach this one's listeners within a poll interval.
+  const writer = randomUUID();
+  const logChange = (repository: string): void => void q.logChange.run(repository, writer, Date.now());
+  let seenChange = q.lastChange.get() ?? 0;
+  let polls = 0;
+  let pollTimer: NodeJS.Timeout | undefined;
+  function pollChanges(): void {
+    if (!db.open) return;
+    for (const row of q.changesSince.all(seenChange)) {
+      seenChange = row.id;
+      if (row.writer !== writer) changed(row.repository);
+    }
+    if (++polls % changeLogPrunePolls === 0) q.pruneChanges.run(Date.now() - changeLogKeepMs);
+  }
 
   function ensureRepository(name: string, now: number): number {
     q.insertRepo.run(name, now);
@@ -282,6 +309,7 @@ export function createSqliteMetadata(file: string, options: { searchIndex?: bool
     const repo = q.repoId.get(manifest.repository);
     if (!repo || !gc.dropManifestIfGarbage(manifest.id, before)) return false;
     refreshSearch(repo.id);
+    logChange(manifest.repository);
     return true;
   });
 
@@ -316,6 +344,7 @@ export function createSqliteMetadata(file: string, options: { searchIndex?: bool
       q.upsertTag.run(repoId, m.tag, manifestId, m.createdAt);
       refreshSearch(repoId);
     }
+    logChange(m.repository);
     return { ok: true };
   });
 
@@ -324,6 +353,7 @@ export function createSqliteMetadata(file: string, options: { searchIndex?: bool
     const repo = q.repoId.get(repository);
     if (!repo || statement.run(repo.id, key).changes === 0) return false;
     refreshSearch(repo.id);
+    logChange(repository);
     return true;
   });
 
@@ -464,6 +494,15 @@ export function createSqliteMetadata(file: string, options: { searchIndex?: bool
     async removeUnrecordedBlob(digest, removeFile) {
       return gc.removeUnrecorded(digest, removeFile);
     },
+    async holdFileRemovals(name, until) {
+      await durable(gc.hold(name, until));
+    },
+    async releaseHold(name) {
+      await durable(gc.release(name));
+    },
+    async fileRemovalsHeld() {
+      return gc.removalsHeld();
+    },
     async garbageManifests(after, before, limit) {
       return gc.garbageManifests(after?.id ?? 0, before, limit);
     },
@@ -487,6 +526,10 @@ export function createSqliteMetadata(file: string, options: { searchIndex?: bool
       return durable(q.revokeRobot.run(at, name).changes > 0);
     },
 
+    async backupTo(file) {
+      return backupDatabase(db, file);
+    },
+
     async stats() {
       return { ...(q.stats.get() as Omit<MetadataStats, 'uploadsInProgress'>), uploadsInProgress: q.uploadCount.get() as number };
     },
@@ -496,10 +539,12 @@ export function createSqliteMetadata(file: string, options: { searchIndex?: bool
 
     onChange(listener) {
       listeners.push(listener);
+      pollTimer ??= setInterval(pollChanges, changePollMs).unref();
     },
 
     close() {
       clearTimeout(mergeTimer);
+      clearInterval(pollTimer);
       wal.close();
       // The last connection to close checkpoints the WAL into the database: let it sync.
       if (db.open) db.exec('PRAGMA synchronous = FULL');

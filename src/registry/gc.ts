@@ -25,6 +25,8 @@ export interface Tally {
 
 export interface GcReport {
   dryRun: boolean;
+  /** Files stayed because a backup held removals; the next collection takes them. */
+  held: boolean;
   manifests: Tally;
   blobs: Tally;
   files: Tally;
@@ -97,10 +99,13 @@ export function createGarbageCollector(ctx: RegistryContext) {
   async function collect(options: GcOptions): Promise<GcReport> {
     const started = performance.now();
     const before = ctx.now() - options.graceSeconds * 1000;
-    const report: GcReport = { dryRun: options.dryRun, manifests: tally(), blobs: tally(), files: tally(), durationMs: 0 };
+    const report: GcReport = { dryRun: options.dryRun, held: false, manifests: tally(), blobs: tally(), files: tally(), durationMs: 0 };
     if (options.untagged) await sweepManifests(before, options, report.manifests);
-    await sweepBlobs(before, options, report.blobs);
-    await sweepFiles(before, options, report.files);
+    report.held = await metadata.fileRemovalsHeld();
+    if (!report.held) {
+      await sweepBlobs(before, options, report.blobs);
+      await sweepFiles(before, options, report.files);
+    }
     report.durationMs = Math.round(performance.now() - started);
     return report;
   }

@@ -22,6 +22,12 @@ interface RunningHash {
   size: number;
 }
 
+/** Where a blob's file lives under a data directory. */
+export function blobFile(root: string, digest: string): string {
+  const [algorithm, hex] = digest.split(':') as [string, string];
+  return join(root, 'blobs', algorithm, hex.slice(0, 2), hex);
+}
+
 /**
  * Blobs at `<root>/blobs/<algorithm>/<2 hex>/<hex>`, uploads at `<root>/uploads/<id>`.
  * Callers validate digests and upload ids before they reach this module.
@@ -46,10 +52,7 @@ export async function createDiskBlobStore(root: string): Promise<BlobStore> {
     knownDirs.add(dir);
   }
 
-  const blobPath = (digest: string): string => {
-    const [algorithm, hex] = digest.split(':') as [string, string];
-    return join(blobsDir, algorithm, hex.slice(0, 2), hex);
-  };
+  const blobPath = (digest: string): string => blobFile(root, digest);
   const uploadPath = (id: string): string => join(uploadsDir, id);
 
   /** The running hash at `offset`, rebuilt from the file when the process restarted since. */
