@@ -11,6 +11,8 @@ import { parseDuration } from './config/duration.js';
 import { noChangeListener } from './registry/changes.js';
 import { createGarbageCollector } from './registry/gc.js';
 import { backup, BackupError, restore } from './ops/backup.js';
+import { ImportError, importRepository } from './ops/import.js';
+import { createRegistry, type RegistryContext } from './registry/index.js';
 import { buildServer } from './server.js';
 import { createDiskBlobStore } from './storage/disk-blob-store.js';
 import { packageVersion } from './version.js';
@@ -24,6 +26,7 @@ const usage = `Usage: chartroom [serve] [options]
        chartroom gc [--dry-run] [--untagged] [--grace <duration>] [options]
        chartroom backup <dir> [options]
        chartroom restore <dir> [options]
+       chartroom import <repository dir | index.yaml URL> [--namespace <ns>] [options]
        chartroom version
        chartroom <command> --help
 
@@ -41,6 +44,8 @@ Commands:
                    safe while serving
   backup <dir>     copy the database and every blob into <dir>, consistently, while serving
   restore <dir>    restore a backup into the data directory (which must be absent or empty)
+  import <source>  pull every chart version of a classic repository (a directory or an
+                   index.yaml URL) in as OCI artifacts
   version          print the version
 
 Options:
@@ -88,6 +93,13 @@ const commandHelp: Record<string, string> = {
     'Restores the backup in <dir> into the data directory (--data), which must be absent or empty:\n' +
     'the database is checked, every blob\'s digest verified, and the result renamed into place.\n' +
     'Start the registry on it afterwards.',
+  import:
+    'Usage: chartroom import <repository dir | index.yaml URL> [--namespace <ns>] [options]\n\n' +
+    'Stores every chart version of a classic Helm repository as the OCI artifact helm push makes, in\n' +
+    '<ns> (default: the top level), with its .prov when there is one; the index\'s digests are checked.\n' +
+    'A directory without index.yaml imports its .tgz files. Versions already stored unchanged are\n' +
+    'skipped, so an interrupted import can run again. Safe while serving. Prints one line per chart;\n' +
+    'exits 1 when any failed.',
   version: 'Usage: chartroom version\n\nPrints the version.',
 };
 
@@ -112,6 +124,7 @@ const flagOptions = {
   'dry-run': { type: 'boolean' },
   untagged: { type: 'boolean' },
   grace: { type: 'string' },
+  namespace: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -134,7 +147,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const known = command === 'token' || command === 'user' || (['serve', 'rebuild', 'gc'].includes(command) && rest.length === 0) ||
-    (['backup', 'restore'].includes(command) && rest.length === 1);
+    (['backup', 'restore', 'import'].includes(command) && rest.length === 1);
   if (!known) {
     process.stderr.write(`chartroom: unknown command '${positionals.join(' ')}'\n\n${usage}`);
     return 2;
@@ -167,6 +180,7 @@ export async function main(argv: string[]): Promise<number> {
   if (command === 'rebuild') return rebuildCommand(config);
   if (command === 'backup') return backupCommand(config, rest[0] as string);
   if (command === 'restore') return restoreCommand(rest[0] as string, config.data);
+  if (command === 'import') return importCommand(config, rest[0] as string, values.namespace ?? '');
   if (command === 'gc') return gcCommand(config, { dryRun: values['dry-run'] ?? false, untagged: values.untagged, grace: values.grace });
   return serve(config);
 }
@@ -216,6 +230,13 @@ function openMetadata(config: Config) {
   return createSqliteMetadata(join(config.data, 'chartroom.db'), { searchIndex: config.charts.search });
 }
 
+/** The registry's stores for a command that works on the data directory beside a running server; logs go to stderr. */
+async function commandContext(config: Config): Promise<RegistryContext> {
+  const metadata = openMetadata(config);
+  const log = createLogger(config.logLevel, pino.destination({ dest: 2, sync: true }));
+  return { metadata, blobs: await createDiskBlobStore(config.data), config, log, now: Date.now, changes: noChangeListener };
+}
+
 async function rebuildCommand(config: Config): Promise<number> {
   if (!config.charts.search) {
     process.stderr.write('chartroom: chart search is turned off (charts.search: false); nothing to rebuild\n');
@@ -240,11 +261,9 @@ async function gcCommand(config: Config, flags: { dryRun: boolean; untagged: boo
     process.stderr.write(`chartroom: ${(err as Error).message}\n`);
     return 2;
   }
-  const metadata = openMetadata(config);
+  const ctx = await commandContext(config);
   try {
-    const blobs = await createDiskBlobStore(config.data);
-    const log = createLogger(config.logLevel, pino.destination({ dest: 2, sync: true }));
-    const gc = createGarbageCollector({ metadata, blobs, config, log, now: Date.now, changes: noChangeListener });
+    const gc = createGarbageCollector(ctx);
     const report = await gc.run({
       graceSeconds,
       untagged: flags.untagged ?? config.gc.untagged,
@@ -257,14 +276,14 @@ async function gcCommand(config: Config, flags: { dryRun: boolean; untagged: boo
     if (report.held) process.stderr.write('blobs were left alone: a backup is copying them; run gc again once it is done\n');
     return 0;
   } finally {
-    metadata.close();
+    ctx.metadata.close();
   }
 }
 
 async function backupCommand(config: Config, target: string): Promise<number> {
-  const metadata = openMetadata(config);
+  const ctx = await commandContext(config);
   try {
-    const report = await backup({ metadata, blobs: await createDiskBlobStore(config.data) }, config.data, target);
+    const report = await backup(ctx, config.data, target);
     process.stderr.write(`backup of ${config.data} written to ${target}: ${report.blobs} blobs (${formatBytes(report.bytes)}) in ${report.durationMs} ms\n`);
     return 0;
   } catch (err) {
@@ -272,7 +291,7 @@ async function backupCommand(config: Config, target: string): Promise<number> {
     process.stderr.write(`chartroom: ${err.message}\n`);
     return 1;
   } finally {
-    metadata.close();
+    ctx.metadata.close();
   }
 }
 
@@ -285,6 +304,26 @@ async function restoreCommand(source: string, dataDir: string): Promise<number> 
     if (!(err instanceof BackupError)) throw err;
     process.stderr.write(`chartroom: ${err.message}\n`);
     return 1;
+  }
+}
+
+async function importCommand(config: Config, source: string, namespace: string): Promise<number> {
+  const ctx = await commandContext(config);
+  try {
+    const registry = createRegistry(ctx);
+    const report = await importRepository(registry.chartUploads, source, {
+      namespace,
+      maxChartBytes: config.charts.maxUnpackedBytes,
+      onChart: (chart, outcome) => process.stdout.write(`${chart}\t${outcome}\n`),
+    });
+    process.stderr.write(`import from ${source}: ${report.imported} stored, ${report.unchanged} unchanged, ${report.failed.length} failed\n`);
+    return report.failed.length > 0 ? 1 : 0;
+  } catch (err) {
+    if (!(err instanceof ImportError)) throw err;
+    process.stderr.write(`chartroom: ${err.message}\n`);
+    return 1;
+  } finally {
+    ctx.metadata.close();
   }
 }
 

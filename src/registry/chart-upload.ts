@@ -99,7 +99,7 @@ export function createChartUploads(ctx: RegistryContext, manifests: Manifests) {
     upload: { chart?: BlobRef; prov?: BlobRef },
     mayPush: (repository: string) => Promise<void>,
     source: ChangeSource,
-  ): Promise<void> {
+  ): Promise<'stored' | 'unchanged'> {
     const { prov } = upload;
     let chartBlob = upload.chart;
     let meta: ChartMetadata;
@@ -123,7 +123,7 @@ export function createChartUploads(ctx: RegistryContext, manifests: Manifests) {
     await mayPush(repository);
     const existing = await metadata.getChartVersion(namespace, meta.name, meta.version);
     const sameChart = existing?.chartDigest === chartBlob.digest;
-    if (existing && sameChart && (!prov || existing.provDigest === prov.digest)) return; // already stored as sent
+    if (existing && sameChart && (!prov || existing.provDigest === prov.digest)) return 'unchanged'; // already stored as sent
     if (existing && !sameChart && !config.charts.allowOverwrite) {
       throw new OciError('DENIED', `${meta.name}-${meta.version}.tgz already exists; chart versions are immutable here`, { status: 409 });
     }
@@ -144,6 +144,7 @@ export function createChartUploads(ctx: RegistryContext, manifests: Manifests) {
       source,
       sameChart,
     );
+    return 'stored';
   }
 
   function entriesByName(versions: Awaited<ReturnType<typeof metadata.listChartVersions>>): Map<string, IndexEntry[]> {

@@ -1,20 +1,14 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import t from 'tap';
+import { chartroomBin, runCli } from '../helpers/cli.js';
 import { chartTgz, pushChart } from '../helpers/charts.js';
 import { sha256 } from '../helpers/oci.js';
 import { buildTestApp, tempDataDir } from '../helpers/server.js';
 
-const bin = fileURLToPath(new URL('../../bin/chartroom.js', import.meta.url));
+const bin = chartroomBin;
 
-function cli(args: string[]): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stderr })));
-}
 
 interface Manifest {
   config: { digest: string };
@@ -40,17 +34,17 @@ t.test('a backup taken during pushes restores to a working registry', async (t) 
   })();
   await new Promise((resolve) => setTimeout(resolve, 300));
   const backupStarted = Date.now();
-  const taken = await cli(['backup', join(dir, 'backup'), '--data', data]);
+  const taken = await runCli(['backup', join(dir, 'backup'), '--data', data]);
   pushing = false;
   await pusher;
-  t.equal(taken.code, 0, taken.stderr);
+  t.equal(taken.status, 0, taken.stderr);
   t.match(taken.stderr, /backup of .* written to .*: \d+ blobs \(.*\) in \d+ ms/);
   const before = acknowledged.filter((push) => push.at < backupStarted).map((push) => push.version);
   t.ok(before.length > 0 && acknowledged.length > before.length, `${before.length} pushes before the backup, ${acknowledged.length - before.length} during it`);
 
   const restoredData = join(dir, 'restored');
-  const restored = await cli(['restore', join(dir, 'backup'), '--data', restoredData]);
-  t.equal(restored.code, 0, restored.stderr);
+  const restored = await runCli(['restore', join(dir, 'backup'), '--data', restoredData]);
+  t.equal(restored.status, 0, restored.stderr);
   t.match(restored.stderr, /restored .* blobs \(.*\) verified/);
   t.same(readdirSync(dir).sort(), ['backup', 'data', 'restored'], 'no staging directory left');
 

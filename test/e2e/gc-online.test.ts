@@ -1,21 +1,14 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import t from 'tap';
+import { runCli, type CliResult } from '../helpers/cli.js';
 import { describe, mediaTypes, sha256 } from '../helpers/oci.js';
 import { startServer, tempDataDir } from '../helpers/server.js';
 
-const bin = fileURLToPath(new URL('../../bin/chartroom.js', import.meta.url));
 
-function runGc(data: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [bin, 'gc', '--data', data, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
+function runGc(data: string, args: string[]): Promise<CliResult> {
+  return runCli(['gc', '--data', data, ...args]);
 }
 
 interface Pushed {
@@ -86,7 +79,7 @@ t.test('chartroom gc runs while clients push and delete; nothing referenced is e
   async function collector(): Promise<void> {
     while (!stop) {
       const run = await runGc(data, ['--grace', '1s', '--untagged']);
-      t.equal(run.code, 0, run.stderr);
+      t.equal(run.status, 0, run.stderr);
       collections.push(run.stderr.trim());
     }
   }
@@ -118,7 +111,7 @@ t.test('chartroom gc runs while clients push and delete; nothing referenced is e
 
   // Once nothing is in flight, a collection without grace leaves exactly the referenced blobs.
   const last = await runGc(data, ['--grace', '0s']);
-  t.equal(last.code, 0, last.stderr);
+  t.equal(last.status, 0, last.stderr);
   const referenced = new Set(live.flatMap((pushed) => pushed.blobs));
   const root = join(data, 'blobs', 'sha256');
   const files = readdirSync(root).flatMap((prefix) => readdirSync(join(root, prefix)).map((hex) => `sha256:${hex}`));
