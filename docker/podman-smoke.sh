@@ -161,7 +161,7 @@ say "classic repo: $(curl -fsS "http://127.0.0.1:$PORT/chartrepo/smoke/index.yam
 # ------------------------------------------------------------------------------ 4. health, user
 step "health check and user"
 timeout 30 podman healthcheck run "$CONTAINER" >"$WORK/hc" 2>&1 && hc=0 || hc=$?
-say "podman healthcheck run $CONTAINER -> exit $hc $(grep -v 'unable to get systemd connection' "$WORK/hc" | tr '\n' ' ')"
+say "podman healthcheck run $CONTAINER -> exit $hc ($([ "$hc" = 0 ] && echo healthy || echo unhealthy)) $(grep -v 'unable to get systemd connection' "$WORK/hc" | tr '\n' ' ')"
 say "container's check: $(podman inspect "$CONTAINER" --format '{{json .Config.Healthcheck.Test}}')"
 [ "$hc" = 0 ] || die "health check failed"
 say "health status: $(podman inspect "$CONTAINER" --format '{{.State.Healthcheck.Status}} (failing streak {{.State.Healthcheck.FailingStreak}})' 2>/dev/null)"
