@@ -21,7 +21,7 @@
 #   SMOKE_TIMEOUT=1800   seconds before the watchdog stops everything (the first build compiles SQLite)
 #   KEEP_IMAGE=1         keep the image localhost/chartroom:smoke afterwards
 #   SMOKE_VERBOSE=1      show the build and podman-compose output instead of only their timings
-#   SMOKE_NO_CACHE=1     build without the build cache (podman build --no-cache): a cold build
+#   SMOKE_NO_CACHE=1     a cold build: podman build --layers=false (no cache used, none left behind)
 # The build cache (intermediate images) is kept so that a second run builds in seconds;
 # `podman image prune` removes it. Prints "SMOKE OK" and exits 0 when everything passed.
 set -euo pipefail
@@ -50,6 +50,7 @@ die() { say "FAILED: $*"; exit 1; }
 # systemd complains on every healthcheck-bearing container, which is noise here). In the
 # background + wait, so that Ctrl-C or the watchdog act at once; cleanup stops the command.
 CHILD=""
+BUILDING=""                               # while building: the working containers that were there before
 quiet() {
   echo "+ $*" >>"$LOG"
   if [ "$SMOKE_VERBOSE" = 1 ]; then
@@ -70,6 +71,12 @@ cleanup() {
   trap - EXIT INT TERM
   [ -n "$WATCHDOG" ] && kill "$WATCHDOG" 2>/dev/null || true
   if [ -n "$CHILD" ]; then kill -TERM "$CHILD" 2>/dev/null; wait "$CHILD" 2>/dev/null || true; fi   # all run under timeout(1), which passes TERM on
+  if [ -n "$BUILDING" ]; then
+    # a build cut short leaves buildah's working containers behind: remove the ones it made
+    local c; for c in $(podman ps -a --external --format '{{.ID}} {{.Names}}' | awk '$2 ~ /-working-container$/ {print $1}'); do
+      grep -qx "$c" <<<"$BUILDING" || { podman rm -f "$c" >/dev/null 2>&1 && say "removed build container $c"; }
+    done
+  fi
   if [ "$status" -ne 0 ]; then
     say "FAILED during: $STEP (exit $status)"
     if [ -s "$LOG" ]; then echo "--- last lines of $LOG"; grep -v 'unable to get systemd connection' "$LOG" | tail -n 25; fi
@@ -115,8 +122,10 @@ podman rm -f "$CONTAINER" >/dev/null 2>&1 || true; podman volume rm -f "$VOLUME"
 # ------------------------------------------------------------------------------ 1. build
 step "build $IMAGE (podman build --format docker, docker/Dockerfile)"
 t=$SECONDS
-quiet timeout 1500 podman build --pull=never --format docker $([ "${SMOKE_NO_CACHE:-0}" = 1 ] && echo --no-cache) -t "$IMAGE" -f "$ROOT/docker/Dockerfile" "$ROOT" \
+BUILDING="$(podman ps -a --external --format '{{.ID}}'; echo none)"
+quiet timeout 1500 podman build --pull=never --format docker $([ "${SMOKE_NO_CACHE:-0}" = 1 ] && echo --layers=false) -t "$IMAGE" -f "$ROOT/docker/Dockerfile" "$ROOT" \
   || die "podman build failed"
+BUILDING=""
 say "built in $((SECONDS - t))s: $(podman image inspect "$IMAGE" --format '{{.Id}}' | cut -c1-12), $(podman image inspect "$IMAGE" --format '{{.Size}}' | awk '{printf "%.0f MB", $1/1e6}') (base node:24-bookworm-slim: $(podman image inspect node:24-bookworm-slim --format '{{.Size}}' | awk '{printf "%.0f MB", $1/1e6}'))"
 say "image: user=$(podman image inspect "$IMAGE" --format '{{.Config.User}}') entrypoint=$(podman image inspect "$IMAGE" --format '{{json .Config.Entrypoint}}{{json .Config.Cmd}}') volumes=$(podman image inspect "$IMAGE" --format '{{json .Config.Volumes}}') ports=$(podman image inspect "$IMAGE" --format '{{json .Config.ExposedPorts}}')"
 say "image healthcheck: $(podman image inspect "$IMAGE" --format '{{json .Config.Healthcheck.Test}}')"
