@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { statSync } from 'node:fs';
 import bcrypt from 'bcryptjs';
+import { ConfigError } from '../config/index.js';
 import type { AuthConfig, ConfigUser } from '../config/schema.js';
 import type { Metadata } from '../db/metadata.js';
 import { Lru } from '../registry/lru.js';
@@ -60,7 +61,12 @@ export function createCredentials(auth: AuthConfig, metadata: Metadata, now: () 
     return users;
   }
   // A missing htpasswd file at start is a mistake in the config: fail now, not at the first login.
-  load(auth.htpasswd ? readHtpasswd(auth.htpasswd) : []);
+  const startFile = auth.htpasswd;
+  try {
+    load(startFile ? readHtpasswd(startFile) : []);
+  } catch (err) {
+    throw new ConfigError(`auth.htpasswd: cannot read ${startFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message} (create it with: chartroom user add <name> --htpasswd ${startFile})`);
+  }
   currentUsers();
 
   function groupsOf(user: ConfigUser): Set<string> {

@@ -179,3 +179,14 @@ t.test('gc: --dry-run lists what would go and removes nothing; a real run remove
   t.match(bad.stderr, /not a duration: soon/);
   t.match(spawnSync(process.execPath, [bin, 'gc', '--help'], { encoding: 'utf8' }).stdout, /Usage: chartroom gc \[--dry-run\] \[--untagged\]/);
 });
+
+t.test('a missing htpasswd file stops the start with a clear message, not a stack trace', async (t) => {
+  const dir = tempDataDir(t);
+  const missing = join(dir, 'htpasswd');
+  const run = spawnSync(process.execPath, [bin, 'serve', '--data', join(dir, 'data'), '--port', '0'], {
+    encoding: 'utf8',
+    env: { ...process.env, CHARTROOM_AUTH_ENABLED: 'true', CHARTROOM_AUTH_HTPASSWD: missing },
+  });
+  t.equal(run.status, 2);
+  t.equal(run.stderr, `chartroom: auth.htpasswd: cannot read ${missing}: ENOENT (create it with: chartroom user add <name> --htpasswd ${missing})\n`);
+});
