@@ -8,6 +8,7 @@ import t, { type Test } from 'tap';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import { signingKeysOnce } from '../helpers/gpg.js';
 import { helm, helmFor, makeChart, ociArgs, pullInto, type Chart } from '../helpers/helm.js';
+import { chartTgz, pushChart } from '../helpers/charts.js';
 import { startServer } from '../helpers/server.js';
 import { tempDir } from '../helpers/tmp.js';
 
@@ -55,6 +56,8 @@ t.test('import a classic repository from its directory and from its URL', async 
   await helm(h, ['repo', 'index', repo]);
 
   const server = await startServer(t);
+  await pushChart(server.app, 'legacy/other', chartTgz({ name: 'other', version: '1.0.0' }), '1.0.0');
+  t.notMatch(await (await fetch(`${server.url}/chartrepo/legacy/index.yaml`)).text(), /web-1\.1\.0/, 'the index is rendered and cached before the import');
   const fromDir = await importCli(server.dataDir, repo, '--namespace', 'legacy');
   t.equal(fromDir.status, 0, fromDir.stderr);
   t.match(fromDir.stderr, /import from .*: 3 stored, 0 unchanged, 0 failed/);
@@ -66,8 +69,12 @@ t.test('import a classic repository from its directory and from its URL', async 
   }
   const verified = await pullInto(t, h, ociArgs(h, [`oci://${server.host}/legacy/web`, '--version', '1.1.0', '--verify', '--keyring', signer.pubring]));
   t.ok(verified.files.has('web-1.1.0.tgz.prov'), 'the provenance came along and verifies');
-  const index = await fetch(`${server.url}/chartrepo/legacy/index.yaml`);
-  t.match(await index.text(), /web-1\.1\.0\.tgz/, 'the running server lists the imported charts in its classic index');
+  let listed = false;
+  for (let wait = 0; wait < 30 && !listed; wait++) {
+    listed = /web-1\.1\.0\.tgz/.test(await (await fetch(`${server.url}/chartrepo/legacy/index.yaml`)).text());
+    if (!listed) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  t.ok(listed, 'the running server sees the import (another process) in its cached classic index within seconds');
 
   const again = await importCli(server.dataDir, repo, '--namespace', 'legacy');
   t.equal(again.status, 0);
