@@ -32,7 +32,7 @@ t.test('a backup taken during pushes restores to a working registry', async (t) 
       acknowledged.push({ version, at: Date.now() });
     }
   })();
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  for (let wait = 0; wait < 200 && acknowledged.length < 10; wait++) await new Promise((resolve) => setTimeout(resolve, 50));
   const backupStarted = Date.now();
   const taken = await runCli(['backup', join(dir, 'backup'), '--data', data]);
   pushing = false;
