@@ -52,14 +52,15 @@ export function createChartUploads(ctx: RegistryContext, manifests: Manifests) {
     try {
       await blobs.append(id, body, 0, maxBytes);
       const blob = await blobs.uploadDigest(id);
-      await blobs.commit(id, blob.digest);
+      await blobs.commit(id, blob.digest, blob.size);
       return blob;
     } catch (err) {
-      await blobs.abort(id).catch(() => undefined);
       if (err instanceof BlobTooLargeError) throw new OciError('SIZE_INVALID', `the upload is larger than ${err.limit} bytes`, { status: 413 });
       throw err;
     } finally {
+      // The blob is linked once the chart is published; this upload's own copy goes either way.
       await metadata.deleteUpload(id);
+      await blobs.abort(id).catch(() => undefined);
     }
   }
 

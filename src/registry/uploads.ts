@@ -72,8 +72,9 @@ export function createUploads(ctx: RegistryContext) {
 
   async function finish(upload: UploadRecord, digest: string): Promise<string> {
     try {
-      const { size } = await blobs.commit(upload.id, digest);
+      const { size } = await blobs.commit(upload.id, digest, upload.offset);
       await metadata.completeUpload(upload.id, upload.repository, { digest, size });
+      await blobs.abort(upload.id);
       return digest;
     } catch (err) {
       if (err instanceof DigestMismatchError) {
@@ -171,8 +172,11 @@ export function createUploads(ctx: RegistryContext) {
       const before = ctx.now() - config.uploads.staleAfterSeconds * 1000;
       const stale = await metadata.staleUploads(before);
       for (const upload of stale) await discard(upload.id);
+      // Files first: a session's row is written before its file, so a file listed before the rows
+      // were read and still without one has lost its session (a session starting meanwhile is safe).
+      const files = await blobs.listUploads();
       const known = await metadata.uploadIds();
-      const orphans = (await blobs.listUploads()).filter((id) => !known.has(id));
+      const orphans = files.filter((id) => !known.has(id));
       for (const id of orphans) await blobs.abort(id);
       return stale.length + orphans.length;
     },

@@ -20,8 +20,15 @@ export interface BlobStore {
   append(id: string, body: Readable, offset: number, maxSize?: number): Promise<number>;
   /** The sha256 digest and size of what an upload holds so far. */
   uploadDigest(id: string): Promise<{ digest: string; size: number }>;
-  /** Verifies the digest, then makes the upload the blob, atomically and durably. */
-  commit(id: string, digest: string): Promise<{ size: number }>;
+  /**
+   * Verifies that the upload's first `size` bytes (its acknowledged size; anything after them is
+   * cut off) hash to `digest`, then makes them the blob, atomically and durably. The upload keeps
+   * its bytes until `abort`: call it once the blob is recorded, so that a crash in between leaves
+   * a session that can still be completed. Fails with UploadMissingError when the upload holds
+   * fewer than `size` bytes.
+   */
+  commit(id: string, digest: string, size: number): Promise<{ size: number }>;
+  /** Drops an upload's bytes (after a commit, or to cancel it). */
   abort(id: string): Promise<void>;
   delete(digest: string): Promise<void>;
   /** Ids of every upload that has bytes on disk. */

@@ -1,6 +1,6 @@
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat, truncate, unlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, open, readdir, rm, stat, truncate, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -106,28 +106,46 @@ export async function createDiskBlobStore(root: string): Promise<BlobStore> {
     });
   }
 
-  async function commit(id: string, digest: string): Promise<{ size: number }> {
+  /**
+   * Cuts the upload back to `size` (bytes past it were never acknowledged: a request that died
+   * mid-write, possibly in an earlier process) and hashes exactly those bytes.
+   */
+  async function hashUpload(id: string, algorithm: string, size: number): Promise<string> {
+    const file = uploadPath(id);
+    if (running.get(id)?.size !== size) {
+      const onDisk = await fileSize(file);
+      if (size > 0 && (onDisk === undefined || onDisk < size)) throw new UploadMissingError(id);
+      if (onDisk !== undefined && onDisk > size) await truncate(file, size);
+    }
+    // A session's file appears with its first bytes; an empty blob needs one to link.
+    if (size === 0 && (await fileSize(file)) === undefined) await writeFile(file, '', { flush: true });
+    const hash = algorithm === 'sha256' ? (await hashAt(id, size)).hash.copy() : await hashFile(file, algorithm, size);
+    return hash.digest('hex');
+  }
+
+  async function commit(id: string, digest: string, size: number): Promise<{ size: number }> {
     return exclusively(id, async () => {
-      const file = uploadPath(id);
-      const size = running.get(id)?.size ?? (await fileSize(file)) ?? 0;
-      // A session's file appears with its first bytes; an empty blob needs one to rename.
-      if (size === 0) await writeFile(file, '', { flush: true });
       const [algorithm, expectedHex] = digest.split(':') as [string, string];
-      const actualHex =
-        algorithm === 'sha256'
-          ? (await hashAt(id, size)).hash.copy().digest('hex')
-          : (await hashFile(file, algorithm, size)).digest('hex');
+      const actualHex = await hashUpload(id, algorithm, size);
       if (actualHex !== expectedHex) throw new DigestMismatchError(digest, `${algorithm}:${actualHex}`);
 
       const target = blobPath(digest);
-      if ((await fileSize(target)) === size) {
-        await unlink(file); // the same bytes are stored already
-      } else {
-        await ensureDir(dirname(target));
-        await rename(file, target);
-        await syncDir(dirname(target));
+      const existing = await fileSize(target);
+      if (existing === size) return { size }; // the same bytes are stored already
+      await ensureDir(dirname(target));
+      // Never seen, but a wrong-sized file under a digest cannot be the blob: replace it.
+      if (existing !== undefined) await rm(target, { force: true });
+      // A second name, not a move: until the caller has recorded the blob and calls abort(), the
+      // session keeps its bytes, so a crash in between leaves an upload that can still be finished.
+      try {
+        await link(uploadPath(id), target);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') throw new UploadMissingError(id);
+        // Another request committed the same digest at the same moment.
+        if (code !== 'EEXIST' || (await fileSize(target)) !== size) throw err;
       }
-      running.delete(id);
+      await syncDir(dirname(target));
       return { size };
     });
   }
