@@ -18,6 +18,8 @@ export interface BlobStore {
    * the upload is left as it was before the call. `maxSize` bounds the upload's total size.
    */
   append(id: string, body: Readable, offset: number, maxSize?: number): Promise<number>;
+  /** Reads what an upload holds so far (to check it before it becomes a blob). */
+  openUpload(id: string): Promise<Readable>;
   /** The sha256 digest and size of what an upload holds so far. */
   uploadDigest(id: string): Promise<{ digest: string; size: number }>;
   /**

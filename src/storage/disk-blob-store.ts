@@ -2,7 +2,7 @@ import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { link, mkdir, open, readdir, rm, stat, truncate, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   BlobTooLargeError,
@@ -170,6 +170,10 @@ export async function createDiskBlobStore(root: string): Promise<BlobStore> {
     },
     append,
     commit,
+    async openUpload(id) {
+      const size = running.get(id)?.size ?? (await fileSize(uploadPath(id))) ?? 0;
+      return size === 0 ? Readable.from([]) : createReadStream(uploadPath(id), { start: 0, end: size - 1, highWaterMark: readBufferBytes });
+    },
     async uploadDigest(id) {
       const size = running.get(id)?.size ?? (await fileSize(uploadPath(id))) ?? 0;
       return { digest: `sha256:${(await hashAt(id, size)).hash.copy().digest('hex')}`, size };
