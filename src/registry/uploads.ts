@@ -54,17 +54,28 @@ export function createUploads(ctx: RegistryContext) {
     return upload;
   }
 
+  /** Upload bodies being written now (each holds a file and a socket). */
+  let writing = 0;
+
   /** Appends a body; `final` skips recording the offset when the commit follows at once. */
   async function write(upload: UploadRecord, body: Body, final = false): Promise<number> {
     const maxBlob = config.limits.maxBlobBytes;
     if (maxBlob > 0 && body.length !== undefined && upload.offset + body.length > maxBlob) {
       throw new OciError('SIZE_INVALID', `blob exceeds the limit of ${maxBlob} bytes`, { status: 413 });
     }
+    if (writing >= config.limits.maxConcurrentUploads) {
+      throw new OciError('TOOMANYREQUESTS', `more than ${config.limits.maxConcurrentUploads} uploads at once; try again shortly`, {
+        headers: { 'retry-after': '1', connection: 'close' },
+      });
+    }
     let offset: number;
+    writing += 1;
     try {
       offset = await blobs.append(upload.id, body.stream, upload.offset, maxBlob);
     } catch (err) {
       throw translateStoreError(err);
+    } finally {
+      writing -= 1;
     }
     if (!final) await metadata.setUploadOffset(upload.id, offset, ctx.now());
     return offset;
