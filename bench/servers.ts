@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, waitForHttp } from './proc.js';
 
@@ -41,6 +41,7 @@ export function ensureTools(): void {
 
 /** Logs go straight to a file: piping them through this process would steal CPU from the load. */
 function launch(name: string, command: string, args: string[], logFile: string, env: Record<string, string> = {}): ChildProcess {
+  mkdirSync(dirname(logFile), { recursive: true });
   const log = openSync(logFile, 'a');
   const child = spawn(command, args, { stdio: ['ignore', log, log], env: { ...process.env, ...env } });
   closeSync(log);

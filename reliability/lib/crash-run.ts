@@ -1,7 +1,7 @@
 // Crash consistency: a Chartroom process under 16 concurrent pushers is killed with SIGKILL at a
 // random moment, restarted on the same data, and checked: everything acknowledged is there byte
 // for byte, uploads cut off by the crash can be finished, and the store breaks none of its rules.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sha256 } from '../../bench/oci-client.js';
@@ -107,7 +107,6 @@ export async function runCrash(options: CrashOptions): Promise<CrashReport> {
   const log = options.log ?? (() => {});
   const started = performance.now();
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'chartroom-crash-'));
-  mkdirSync(dir, { recursive: true });
   const dataDir = join(dir, 'data');
   const rng = createRng(options.seed);
   const ledger = newLedger();

@@ -97,8 +97,9 @@ export async function createDiskBlobStore(root: string): Promise<BlobStore> {
         const sink = createWriteStream(file, { flags: offset === 0 ? 'w' : 'r+', start: offset, highWaterMark: writeBufferBytes, flush: true });
         await pipeline(body, hashing, sink);
       } catch (err) {
-        // If the cut fails, forget the running state so the next request checks the file.
-        await truncate(file, offset).catch(() => running.delete(id));
+        // Back to where it was: no file before the first bytes; if the cut fails, forget the
+        // running state so the next request checks the file.
+        await (offset === 0 ? rm(file, { force: true }) : truncate(file, offset)).catch(() => running.delete(id));
         throw err;
       }
       running.set(id, { hash, size });

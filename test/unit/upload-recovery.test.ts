@@ -103,3 +103,17 @@ t.test('the periodic sweep never takes the file of a session that starts while i
   t.same(readdirSync(join(dataDir, 'uploads')), [id], "the new session's file is still there");
   t.equal(await uploads.complete('team/app', id, sha256(bytes), { stream: Readable.from([]), present: false }), sha256(bytes));
 });
+
+// Found by reliability/fuzz.ts: a first chunk that failed (a malformed chunked body) left an empty file behind.
+t.test('a first chunk that fails leaves no file', async (t) => {
+  const dataDir = tempDataDir(t);
+  const store = await createDiskBlobStore(dataDir);
+  const id = await store.startUpload();
+  const failing = new Readable({
+    read() {
+      this.destroy(new Error('the body broke off'));
+    },
+  });
+  await t.rejects(store.append(id, failing, 0));
+  t.same(readdirSync(join(dataDir, 'uploads')), []);
+});
