@@ -3,7 +3,7 @@
 // hang, never a crash, and a refused request stores nothing (row and file counts do not grow).
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -182,6 +182,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const log = options.log ?? (() => {});
   const started = performance.now();
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'chartroom-fuzz-'));
+  mkdirSync(dir, { recursive: true });
   const authConfig = join(dir, 'auth.yaml');
   writeFileSync(
     authConfig,
@@ -223,7 +224,12 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       if (answer.status === -1) problems.push(`no answer within ${requestTimeoutMs / 1000} s`);
       if (!server.alive()) problems.push('the server process died');
       if (answer.status >= 400 || answer.status === 0) {
-        const stored = grew(before, countStore(dataDir));
+        // The answer to a broken request can go out before the handler has cleaned up: look again a moment later.
+        let stored = grew(before, countStore(dataDir));
+        if (stored.length > 0) {
+          await new Promise((resolve) => setTimeout(resolve, 500));
+          stored = grew(before, countStore(dataDir));
+        }
         if (stored.length > 0) problems.push(`refused (${answer.status}) but stored: ${stored.join(', ')}`);
       }
       for (const problem of problems) {
