@@ -24,7 +24,10 @@ export function registerBodyRateGuard(app: FastifyInstance, minBytesPerSecond: n
       request.log.warn({ received, windowSeconds, minBytesPerSecond }, 'request body too slow; closing the connection');
       socket.destroy();
     }, windowSeconds * 1000).unref();
-    req.once('end', () => clearInterval(timer));
-    socket.once('close', () => clearInterval(timer));
+    // Listeners on the request, never on the socket: a kept-alive socket serves thousands of
+    // requests, and each listener left on it would keep its request (and body) alive.
+    const stop = (): void => clearInterval(timer);
+    req.once('end', stop);
+    req.once('close', stop);
   });
 }

@@ -1,5 +1,6 @@
 // One client must not be able to hold the server: a request head sent a byte at a time, a body
 // that trickles on forever, a connection that says nothing, too many uploads at once.
+import { Agent, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import t from 'tap';
 import { httpGet, httpRequest } from '../helpers/http.js';
@@ -89,4 +90,27 @@ t.test('more uploads at once than allowed get 429 with Retry-After', async (t) =
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   t.equal(again.status, 202, 'once they finish, uploads go through again');
+});
+
+// Found by reliability/soak.ts: the body-rate guard added a 'close' listener to the socket for
+// every request with a body; on a kept-alive socket they piled up, each holding its request, and
+// the server's memory grew by hundreds of MiB a minute.
+t.test('requests on a kept-alive connection leave no listeners behind on its socket', async (t) => {
+  const server = await startServer(t);
+  const sockets: Socket[] = [];
+  server.app.server.on('connection', (socket: Socket) => sockets.push(socket));
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  t.teardown(() => agent.destroy());
+  for (let i = 0; i < 50; i++) {
+    await new Promise<void>((resolve, reject) => {
+      const req = request(`${server.url}/v2/team/app/blobs/uploads/`, { method: 'POST', agent, headers: { 'content-length': '5' } }, (res) => {
+        res.resume();
+        res.on('end', resolve);
+      });
+      req.on('error', reject);
+      req.end('hello');
+    });
+  }
+  t.equal(sockets.length, 1, 'one connection served them all');
+  t.ok((sockets[0] as Socket).listenerCount('close') < 10, `listeners on its socket: ${(sockets[0] as Socket).listenerCount('close')}`);
 });
