@@ -11,19 +11,18 @@
 // when DIR already holds a database, handy when profiling), --profile (servers run with
 // --cpu-prof; profiles are kept in bench/results/profiles-<time>/), --keep (keep the temp dir).
 // Writes bench/results/charts-<time>.json.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import semver from 'semver';
 import { parse as parseYaml } from 'yaml';
 import { httpClient, stats, type HttpClient, type Stats, type Timed } from './http.js';
 import { createClient } from './oci-client.js';
-import { cpuSeconds, freePort, memoryMiB, waitForHttp } from './proc.js';
+import { cpuSeconds, memoryMiB } from './proc.js';
 import { chartArtifact, chartName, chartSpec, pushChartArtifact, seedCharts, type ChartVersionSpec, type SeedResult } from './seed-charts.js';
 import { startChartroom, type RunningServer } from './servers.js';
 
@@ -284,29 +283,13 @@ async function pushExtra(url: string, extras: Extras, stamp: number): Promise<nu
   return elapsed;
 }
 
-const chartroomBin = fileURLToPath(new URL('../bin/chartroom.js', import.meta.url));
 
 /**
  * startChartroom, or with --profile the same command under --cpu-prof (Node refuses that flag in
  * NODE_OPTIONS); the profile is written when the server exits.
  */
 async function start(dir: string, dataDir: string, profiles: string | undefined): Promise<RunningServer> {
-  if (!profiles) return startChartroom(dir, dataDir);
-  const port = await freePort();
-  const log = openSync(join(dir, 'chartroom.log'), 'a');
-  const args = ['--cpu-prof', `--cpu-prof-dir=${profiles}`, chartroomBin, 'serve', '--host', '127.0.0.1', '--port', String(port), '--data', dataDir];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', log, log] });
-  closeSync(log);
-  const url = `http://127.0.0.1:${port}`;
-  const spawnedAt = performance.now();
-  await waitForHttp(`${url}/v2/`);
-  const stop = (): Promise<void> =>
-    new Promise((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    });
-  return { name: 'chartroom', url, pid: child.pid as number, startMs: performance.now() - spawnedAt, stop };
+  return startChartroom(dir, dataDir, { nodeArgs: profiles ? ['--cpu-prof', `--cpu-prof-dir=${profiles}`] : [] });
 }
 
 async function main(): Promise<void> {

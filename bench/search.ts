@@ -201,7 +201,7 @@ async function measurePushes(
     cpSync(seeded[which], dataDir, { recursive: true });
     const dir = join(work, `server-${which}`);
     mkdirSync(dir, { recursive: true });
-    servers.push({ which, server: await startChartroom(dir, dataDir, which === 'with' ? {} : { CHARTROOM_CHARTS_SEARCH: 'false' }) });
+    servers.push({ which, server: await startChartroom(dir, dataDir, { env: which === 'with' ? {} : { CHARTROOM_CHARTS_SEARCH: 'false' } }) });
   }
   const rates: Record<'with' | 'without', number[]> = { with: [], without: [] };
   const cpu: Record<'with' | 'without', number> = { with: 0, without: 0 };

@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, waitForHttp } from './proc.js';
 
@@ -11,6 +11,10 @@ export interface RunningServer {
   /** Milliseconds from spawn to the first answered request. */
   startMs: number;
   stop(): Promise<void>;
+  /** Sends `signal` (SIGKILL by default) and resolves once the process is gone. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Whether the process still runs. */
+  alive(): boolean;
 }
 
 const chartroomBin = fileURLToPath(new URL('../bin/chartroom.js', import.meta.url));
@@ -37,6 +41,7 @@ export function ensureTools(): void {
 
 /** Logs go straight to a file: piping them through this process would steal CPU from the load. */
 function launch(name: string, command: string, args: string[], logFile: string, env: Record<string, string> = {}): ChildProcess {
+  mkdirSync(dirname(logFile), { recursive: true });
   const log = openSync(logFile, 'a');
   const child = spawn(command, args, { stdio: ['ignore', log, log], env: { ...process.env, ...env } });
   closeSync(log);
@@ -46,26 +51,39 @@ function launch(name: string, command: string, args: string[], logFile: string, 
   return child;
 }
 
-function stopper(child: ChildProcess): () => Promise<void> {
-  return () =>
+const exited = (child: ChildProcess): boolean => child.exitCode !== null || child.signalCode !== null;
+
+function killer(child: ChildProcess): (signal?: NodeJS.Signals) => Promise<void> {
+  return (signal = 'SIGKILL') =>
     new Promise((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) return resolve();
+      if (exited(child)) return resolve();
       child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+      child.kill(signal);
+      if (signal !== 'SIGKILL') setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
     });
 }
 
 async function started(name: string, child: ChildProcess, url: string, probe: string): Promise<RunningServer> {
   const spawnedAt = performance.now();
   await waitForHttp(`${url}${probe}`);
-  return { name, url, pid: child.pid as number, startMs: performance.now() - spawnedAt, stop: stopper(child) };
+  const kill = killer(child);
+  return { name, url, pid: child.pid as number, startMs: performance.now() - spawnedAt, stop: () => kill('SIGTERM'), kill, alive: () => !exited(child) };
 }
 
-export async function startChartroom(dir: string, dataDir = join(dir, 'chartroom'), env: Record<string, string> = {}): Promise<RunningServer> {
+export interface ChartroomLaunch {
+  env?: Record<string, string>;
+  /** More `serve` flags (`--config f`). */
+  args?: string[];
+  /** Flags for node itself (`--cpu-prof`). */
+  nodeArgs?: string[];
+}
+
+/** Chartroom from `bin/chartroom.js` on a free loopback port. */
+export async function startChartroom(dir: string, dataDir = join(dir, 'chartroom'), launchWith: ChartroomLaunch = {}): Promise<RunningServer> {
   const port = await freePort();
-  const args = [chartroomBin, 'serve', '--host', '127.0.0.1', '--port', String(port), '--data', dataDir];
-  const child = launch('chartroom', process.execPath, args, join(dir, 'chartroom.log'), env);
+  const { env = {}, args = [], nodeArgs = [] } = launchWith;
+  const argv = [...nodeArgs, chartroomBin, 'serve', '--host', '127.0.0.1', '--port', String(port), '--data', dataDir, ...args];
+  const child = launch('chartroom', process.execPath, argv, join(dir, 'chartroom.log'), env);
   return started('chartroom', child, `http://127.0.0.1:${port}`, '/v2/');
 }
 

@@ -15,6 +15,7 @@ import { createTokenSigner } from './auth/tokens.js';
 import { registerAccessControl } from './routes/access.js';
 import { AccessLog } from './routes/access-log.js';
 import { tokenRoutes } from './routes/auth/token.js';
+import { registerBodyRateGuard } from './routes/body-rate.js';
 import { registerErrorHandler } from './routes/errors.js';
 import { apiV1Routes } from './routes/api/v1.js';
 import { chartPageRoutes } from './routes/chart-pages.js';
@@ -59,15 +60,24 @@ export async function buildServer(config: Config, options: ServerOptions = {}): 
   const registry = createRegistry({ metadata, blobs, config, log, now: Date.now, changes: webhooks });
 
   const loggerInstance: FastifyBaseLogger = log;
+  const { limits } = config;
+  // Node's own clock for slow request heads; it looks at connections this often.
+  const headTimeouts = {
+    headersTimeout: limits.headersTimeoutSeconds * 1000,
+    connectionsCheckingInterval: Math.min(30_000, Math.max(250, (limits.headersTimeoutSeconds * 1000) / 4)),
+  };
   const app: FastifyInstance = Fastify({
-    ...(config.tls.cert ? { https: readTlsFiles(config.tls) } : {}),
+    ...(config.tls.cert ? { https: { ...readTlsFiles(config.tls), ...headTimeouts } } : { http: headTimeouts }),
     trustProxy: trustedProxies(config.trustProxy),
     loggerInstance,
     logController: new AccessLog(),
     exposeHeadRoutes: false,
-    // Chunked uploads of large blobs take as long as they take; idle sockets are still reaped.
+    // Chunked uploads of large blobs take as long as they take: no total time, but a body must
+    // keep a minimum rate (body-rate.ts) and a connection silent both ways is closed.
     requestTimeout: 0,
+    connectionTimeout: limits.idleTimeoutSeconds * 1000,
   });
+  registerBodyRateGuard(app, limits.minBodyBytesPerSecond, limits.bodyRateWindowSeconds);
 
   const rules = compileRules(config.auth.rules);
   const signer = config.auth.enabled ? await createTokenSigner(config.auth, config.data) : undefined;

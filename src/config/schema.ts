@@ -22,6 +22,18 @@ export interface Config {
     maxManifestBytes: number;
     /** Largest single blob accepted; 0 means no limit beyond free disk space. */
     maxBlobBytes: number;
+    /** Time a client has to send a request's head (request line and headers): slowloris. */
+    headersTimeoutSeconds: number;
+    /** A connection with no bytes in either direction for this long is closed. */
+    idleTimeoutSeconds: number;
+    /**
+     * A request body slower than this, averaged over each window of `bodyRateWindowSeconds`, is
+     * cut off (an endless trickle of a chunked upload); 0 turns the check off.
+     */
+    minBodyBytesPerSecond: number;
+    bodyRateWindowSeconds: number;
+    /** Upload requests (PATCH, PUT, POST with a body) writing at once; more get 429 with Retry-After. */
+    maxConcurrentUploads: number;
   };
   charts: {
     /** Check pushed charts: name = last path segment of the repository, version = tag. */
@@ -165,11 +177,16 @@ export const configSchema: JSONSchemaType<Config> = {
     limits: {
       type: 'object',
       additionalProperties: false,
-      required: ['maxManifestBytes', 'maxBlobBytes'],
+      required: ['maxManifestBytes', 'maxBlobBytes', 'headersTimeoutSeconds', 'idleTimeoutSeconds', 'minBodyBytesPerSecond', 'bodyRateWindowSeconds', 'maxConcurrentUploads'],
       default: {} as Config['limits'],
       properties: {
         maxManifestBytes: { type: 'integer', minimum: 1024, maximum: 64 * 1024 * 1024, default: 4 * 1024 * 1024 },
         maxBlobBytes: { type: 'integer', minimum: 0, default: 0 },
+        headersTimeoutSeconds: { type: 'integer', minimum: 1, default: 30 },
+        idleTimeoutSeconds: { type: 'integer', minimum: 1, default: 120 },
+        minBodyBytesPerSecond: { type: 'integer', minimum: 0, default: 100 },
+        bodyRateWindowSeconds: { type: 'integer', minimum: 1, default: 60 },
+        maxConcurrentUploads: { type: 'integer', minimum: 1, default: 128 },
       },
     },
     charts: {
@@ -305,6 +322,10 @@ export const envVariables: Record<string, string> = {
   CHARTROOM_LOG_LEVEL: 'logLevel',
   CHARTROOM_MAX_MANIFEST_BYTES: 'limits.maxManifestBytes',
   CHARTROOM_MAX_BLOB_BYTES: 'limits.maxBlobBytes',
+  CHARTROOM_HEADERS_TIMEOUT_SECONDS: 'limits.headersTimeoutSeconds',
+  CHARTROOM_IDLE_TIMEOUT_SECONDS: 'limits.idleTimeoutSeconds',
+  CHARTROOM_MIN_BODY_BYTES_PER_SECOND: 'limits.minBodyBytesPerSecond',
+  CHARTROOM_MAX_CONCURRENT_UPLOADS: 'limits.maxConcurrentUploads',
   CHARTROOM_UPLOAD_STALE_SECONDS: 'uploads.staleAfterSeconds',
   CHARTROOM_GC_INTERVAL_SECONDS: 'gc.intervalSeconds',
   CHARTROOM_GC_GRACE_SECONDS: 'gc.graceSeconds',

@@ -109,8 +109,8 @@ async function copyBlobs(recorded: BlobRecord[], openBlob: (digest: string) => P
       } catch (err) {
         throw new BackupError(`blob ${blob.digest} is recorded but cannot be read: ${(err as Error).message}`);
       }
-      await target.append(id, source, 0);
-      await target.commit(id, blob.digest).catch((err: Error) => {
+      const size = await target.append(id, source, 0);
+      await target.commit(id, blob.digest, size).catch((err: Error) => {
         throw new BackupError(`blob ${blob.digest} is damaged: ${err.message}`);
       });
       bytes += blob.size;

@@ -4,9 +4,8 @@ import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { parse as parseYaml } from 'yaml';
-import type { BlobRef } from '../charts/oci-layout.js';
 import type { ChangeSource } from '../registry/changes.js';
-import type { ChartUploads } from '../registry/chart-upload.js';
+import type { ChartUploads, StagedUpload } from '../registry/chart-upload.js';
 
 /** One chart version a classic repository offers. */
 interface IndexedChart {
@@ -56,16 +55,21 @@ export async function importRepository(
     try {
       const body = await open(chart.location);
       if (!body) throw new ImportError(`${chart.location} not found`);
-      const stored = await chartUploads.store(body, options.maxChartBytes);
-      if (chart.digest !== undefined && stored.digest !== `sha256:${chart.digest.toLowerCase()}`) {
-        throw new ImportError(`${chart.location} does not match the index's digest sha256:${chart.digest}`);
+      const upload: StagedUpload = {};
+      try {
+        upload.chart = await chartUploads.store(body, options.maxChartBytes);
+        if (chart.digest !== undefined && upload.chart.digest !== `sha256:${chart.digest.toLowerCase()}`) {
+          throw new ImportError(`${chart.location} does not match the index's digest sha256:${chart.digest}`);
+        }
+        const provBody = await open(`${chart.location}.prov`);
+        if (provBody) upload.prov = await chartUploads.store(provBody, options.maxChartBytes);
+        const outcome = await chartUploads.publish(options.namespace, upload, async () => undefined, origin);
+        if (outcome === 'unchanged') report.unchanged++;
+        else report.imported++;
+        options.onChart?.(label, outcome);
+      } finally {
+        await chartUploads.discard(upload);
       }
-      const provBody = await open(`${chart.location}.prov`);
-      const prov: BlobRef | undefined = provBody && (await chartUploads.store(provBody, options.maxChartBytes));
-      const outcome = await chartUploads.publish(options.namespace, { chart: stored, ...(prov ? { prov } : {}) }, async () => undefined, origin);
-      if (outcome === 'unchanged') report.unchanged++;
-      else report.imported++;
-      options.onChart?.(label, outcome);
     } catch (err) {
       const error = (err as Error).message;
       report.failed.push({ chart: label, error });

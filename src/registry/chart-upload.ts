@@ -12,7 +12,7 @@ import type { ChangeSource } from './changes.js';
 import type { RegistryContext } from './context.js';
 import { isValidName, truncate } from './grammar.js';
 import type { Manifests } from './manifests.js';
-import { translateStoreError } from './uploads.js';
+import { recordCommitted } from './uploads.js';
 
 /** Owner of upload sessions that belong to no repository yet (not a valid repository name). */
 const unownedUploads = '_chartmuseum';
@@ -39,6 +39,16 @@ async function readSmall(stream: Readable, limit: number): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** An upload received but not yet a blob: checked first, committed only when the chart is accepted. */
+export interface StagedBlob extends BlobRef {
+  id: string;
+}
+
+export interface StagedUpload {
+  chart?: StagedBlob;
+  prov?: StagedBlob;
+}
+
 /**
  * ChartMuseum's upload API over the OCI store: an uploaded `.tgz` (and `.prov`) becomes the
  * artifact `helm push` would have made, pushed through the same manifest path as any push.
@@ -46,28 +56,42 @@ async function readSmall(stream: Readable, limit: number): Promise<string> {
 export function createChartUploads(ctx: RegistryContext, manifests: Manifests) {
   const { metadata, blobs, config } = ctx;
 
-  /** Streams a body into the blob store (hashed on the way) without linking it anywhere yet. */
-  async function store(body: Readable, maxBytes: number): Promise<BlobRef> {
+  /**
+   * Streams a body into an upload (hashed on the way). It becomes a blob only once the chart is
+   * accepted (`publish`); `discard` drops it either way, so a refused upload stores nothing.
+   */
+  async function store(body: Readable, maxBytes: number): Promise<StagedBlob> {
     const id = await blobs.startUpload();
     const now = ctx.now();
     await metadata.createUpload({ id, repository: unownedUploads, offset: 0, startedAt: now, updatedAt: now });
     try {
       await blobs.append(id, body, 0, maxBytes);
-      const blob = await blobs.uploadDigest(id);
-      await blobs.commit(id, blob.digest);
-      return blob;
+      return { id, ...(await blobs.uploadDigest(id)) };
     } catch (err) {
+      await drop(id);
       if (err instanceof BlobTooLargeError) throw new OciError('SIZE_INVALID', `the upload is larger than ${err.limit} bytes`, { status: 413 });
       throw err;
-    } finally {
-      await blobs.abort(id).catch(() => undefined); // its bytes, if good, are the blob now
-      await metadata.deleteUpload(id);
     }
   }
 
-  async function chartOf(blob: BlobRef): Promise<ChartMetadata> {
+  async function drop(id: string): Promise<void> {
+    await metadata.deleteUpload(id).catch(() => false);
+    await blobs.abort(id).catch(() => undefined);
+  }
+
+  async function discard(upload: StagedUpload): Promise<void> {
+    for (const staged of [upload.chart, upload.prov]) if (staged) await drop(staged.id);
+  }
+
+  /** Makes an accepted upload a blob (linking happens with the manifest). */
+  async function commit(staged: StagedBlob): Promise<BlobRef> {
+    await blobs.commit(staged.id, staged.digest, staged.size);
+    return { digest: staged.digest, size: staged.size };
+  }
+
+  async function chartOf(staged: StagedBlob): Promise<ChartMetadata> {
     try {
-      const files = await readChartArchive(await blobs.open(blob.digest), {
+      const files = await readChartArchive(await blobs.openUpload(staged.id), {
         maxUnpackedBytes: config.charts.maxUnpackedBytes,
         maxFileBytes: config.charts.maxFileBytes,
       });
@@ -78,9 +102,9 @@ export function createChartUploads(ctx: RegistryContext, manifests: Manifests) {
     }
   }
 
-  async function provenanceOf(blob: BlobRef): Promise<{ name: string; version: string }> {
+  async function provenanceOf(staged: StagedBlob): Promise<{ name: string; version: string }> {
     try {
-      return provenanceSubject(await readSmall(await blobs.open(blob.digest), maxProvenanceBytes));
+      return provenanceSubject(await readSmall(await blobs.openUpload(staged.id), maxProvenanceBytes));
     } catch (err) {
       if (err instanceof ChartError) throw badChart(err.message);
       throw err;
@@ -96,15 +120,16 @@ export function createChartUploads(ctx: RegistryContext, manifests: Manifests) {
   /** `mayPush` is asked once the repository is known (it is named by the chart inside the upload). */
   async function publish(
     namespace: string,
-    upload: { chart?: BlobRef; prov?: BlobRef },
+    upload: StagedUpload,
     mayPush: (repository: string) => Promise<void>,
     source: ChangeSource,
   ): Promise<'stored' | 'unchanged'> {
-    const { prov } = upload;
-    let chartBlob = upload.chart;
+    const { chart, prov } = upload;
+    let chartBlob: BlobRef;
     let meta: ChartMetadata;
-    if (chartBlob) {
-      meta = await chartOf(chartBlob);
+    if (chart) {
+      meta = await chartOf(chart);
+      chartBlob = { digest: chart.digest, size: chart.size };
     } else if (prov) {
       const subject = await provenanceOf(prov);
       const existing = await find(namespace, subject.name, subject.version);
@@ -113,7 +138,7 @@ export function createChartUploads(ctx: RegistryContext, manifests: Manifests) {
     } else {
       throw badChart('no package or provenance file found in form fields chart and prov');
     }
-    if (prov && upload.chart) {
+    if (prov && chart) {
       const subject = await provenanceOf(prov);
       if (subject.name !== meta.name || subject.version !== meta.version) {
         throw badChart(`the provenance file signs ${subject.name} ${subject.version}, not ${meta.name} ${meta.version}`);
@@ -128,15 +153,21 @@ export function createChartUploads(ctx: RegistryContext, manifests: Manifests) {
       throw new OciError('DENIED', `${meta.name}-${meta.version}.tgz already exists; chart versions are immutable here`, { status: 409 });
     }
 
-    const configBlob = await store(Readable.from([chartConfig(meta)]), maxProvenanceBytes);
-    for (const blob of [chartBlob, configBlob, ...(prov ? [prov] : [])]) {
-      try {
-        await metadata.linkNewBlob(repository, blob, () => blobs.hasSync(blob.digest));
-      } catch (err) {
-        throw translateStoreError(err);
+    if (chart) await commit(chart);
+    const provBlob = prov ? await commit(prov) : undefined;
+    const configStaged = await store(Readable.from([chartConfig(meta)]), maxProvenanceBytes);
+    let configBlob: BlobRef;
+    try {
+      configBlob = await commit(configStaged);
+      // Linked while the uploads are still there, to commit again should a collection remove a stored copy first.
+      const linked: [BlobRef, StagedBlob | undefined][] = [[chartBlob, chart], [configBlob, configStaged], ...(provBlob ? [[provBlob, prov] as [BlobRef, StagedBlob]] : [])];
+      for (const [blob, staged] of linked) {
+        await recordCommitted(staged && (() => commit(staged)), () => metadata.linkNewBlob(repository, blob, () => blobs.hasSync(blob.digest)));
       }
+    } finally {
+      await drop(configStaged.id);
     }
-    const manifest = chartManifest(meta, configBlob, chartBlob, prov, new Date(ctx.now()));
+    const manifest = chartManifest(meta, configBlob, chartBlob, provBlob, new Date(ctx.now()));
     await manifests.put(
       repository,
       versionTag(meta.version),
@@ -160,6 +191,7 @@ export function createChartUploads(ctx: RegistryContext, manifests: Manifests) {
   return {
     store,
     publish,
+    discard,
 
     /** Every chart of a namespace that `visible` accepts, name → versions newest first, paged over names. */
     async list(namespace: string, offset: number, limit: number | undefined, visible: (repository: string) => boolean): Promise<Record<string, IndexEntry[]>> {

@@ -54,17 +54,28 @@ export function createUploads(ctx: RegistryContext) {
     return upload;
   }
 
+  /** Upload bodies being written now (each holds a file and a socket). */
+  let writing = 0;
+
   /** Appends a body; `final` skips recording the offset when the commit follows at once. */
   async function write(upload: UploadRecord, body: Body, final = false): Promise<number> {
     const maxBlob = config.limits.maxBlobBytes;
     if (maxBlob > 0 && body.length !== undefined && upload.offset + body.length > maxBlob) {
       throw new OciError('SIZE_INVALID', `blob exceeds the limit of ${maxBlob} bytes`, { status: 413 });
     }
+    if (writing >= config.limits.maxConcurrentUploads) {
+      throw new OciError('TOOMANYREQUESTS', `more than ${config.limits.maxConcurrentUploads} uploads at once; try again shortly`, {
+        headers: { 'retry-after': '1', connection: 'close' },
+      });
+    }
     let offset: number;
+    writing += 1;
     try {
       offset = await blobs.append(upload.id, body.stream, upload.offset, maxBlob);
     } catch (err) {
       throw translateStoreError(err);
+    } finally {
+      writing -= 1;
     }
     if (!final) await metadata.setUploadOffset(upload.id, offset, ctx.now());
     return offset;
@@ -72,17 +83,11 @@ export function createUploads(ctx: RegistryContext) {
 
   async function finish(upload: UploadRecord, digest: string): Promise<string> {
     try {
-      // A garbage collection can remove the stored copy of an unreferenced blob just as the same
-      // bytes arrive again; the upload is still there then, and committing it again stores them.
-      for (let attempt = 1; ; attempt++) {
-        const { size } = await blobs.commit(upload.id, digest);
-        try {
-          await metadata.completeUpload(upload.id, upload.repository, { digest, size }, () => blobs.hasSync(digest));
-          break;
-        } catch (err) {
-          if (!(err instanceof BlobVanishedError) || attempt === 2) throw err;
-        }
-      }
+      const { size } = await blobs.commit(upload.id, digest, upload.offset);
+      await recordCommitted(
+        () => blobs.commit(upload.id, digest, upload.offset),
+        () => metadata.completeUpload(upload.id, upload.repository, { digest, size }, () => blobs.hasSync(digest)),
+      );
       await blobs.abort(upload.id);
       return digest;
     } catch (err) {
@@ -181,8 +186,11 @@ export function createUploads(ctx: RegistryContext) {
       const before = ctx.now() - config.uploads.staleAfterSeconds * 1000;
       const stale = await metadata.staleUploads(before);
       for (const upload of stale) await discard(upload.id);
+      // Files first: a session's row is written before its file, so a file listed before the rows
+      // were read and still without one has lost its session (a session starting meanwhile is safe).
+      const files = await blobs.listUploads();
       const known = await metadata.uploadIds();
-      const orphans = (await blobs.listUploads()).filter((id) => !known.has(id));
+      const orphans = files.filter((id) => !known.has(id));
       for (const id of orphans) await blobs.abort(id);
       return stale.length + orphans.length;
     },
@@ -190,6 +198,22 @@ export function createUploads(ctx: RegistryContext) {
 }
 
 export type Uploads = ReturnType<typeof createUploads>;
+
+/**
+ * Records a committed blob. A garbage collection may remove the stored copy of an unreferenced
+ * blob just as the same bytes arrive again; the upload is still there then, and is committed once more.
+ */
+export async function recordCommitted(commitAgain: (() => Promise<unknown>) | undefined, record: () => Promise<void>): Promise<void> {
+  try {
+    await record();
+  } catch (err) {
+    if (!(err instanceof BlobVanishedError) || !commitAgain) throw translateStoreError(err);
+    await commitAgain();
+    await record().catch((again: unknown) => {
+      throw translateStoreError(again);
+    });
+  }
+}
 
 /** The client-facing error for a failure of the blob store, or the failure itself. */
 export function translateStoreError(err: unknown): unknown {

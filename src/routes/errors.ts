@@ -28,7 +28,9 @@ function toOciError(err: FastifyError | OciError | Error, request: FastifyReques
     request.log.info({ code }, 'client went away mid-request');
     return new OciError('BAD_REQUEST', 'request body ended early');
   }
-  if (code === 'ENOSPC' || code === 'EDQUOT') {
+  // A full disk is the server's condition, not the client's mistake: 507 Insufficient Storage
+  // (RFC 4918), whether the blob store or SQLite (SQLITE_FULL) met it.
+  if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL') {
     return new OciError('UNAVAILABLE', 'the registry is out of storage space', { status: 507 });
   }
   // Never the message: it may hold a path or a stack.

@@ -25,14 +25,20 @@ export interface BlobStore {
    * the upload is left as it was before the call. `maxSize` bounds the upload's total size.
    */
   append(id: string, body: Readable, offset: number, maxSize?: number): Promise<number>;
+  /** Reads what an upload holds so far (to check it before it becomes a blob). */
+  openUpload(id: string): Promise<Readable>;
   /** The sha256 digest and size of what an upload holds so far. */
   uploadDigest(id: string): Promise<{ digest: string; size: number }>;
   /**
-   * Verifies the digest, then makes the upload the blob, atomically and durably. The upload is
-   * kept, so that it can be committed again should garbage collection remove the stored copy
-   * before the blob is recorded: `abort` drops it once the blob is recorded.
+   * Verifies that the upload's first `size` bytes (its acknowledged size; anything after them is
+   * cut off) hash to `digest`, then makes them the blob, atomically and durably. The upload keeps
+   * its bytes until `abort`: call it once the blob is recorded, so that a crash in between leaves
+   * a session that can still be completed, and an upload whose stored copy garbage collection
+   * removed before it was recorded can be committed again. Fails with UploadMissingError when the upload holds
+   * fewer than `size` bytes.
    */
-  commit(id: string, digest: string): Promise<{ size: number }>;
+  commit(id: string, digest: string, size: number): Promise<{ size: number }>;
+  /** Drops an upload's bytes (after a commit, or to cancel it). */
   abort(id: string): Promise<void>;
   /**
    * Synchronous, because garbage collection and blob registration call them inside a metadata

@@ -2,7 +2,7 @@ import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync, rmSync } from 'node:fs';
 import { link, mkdir, open, readdir, rm, stat, truncate, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   BlobTooLargeError,
@@ -100,8 +100,9 @@ export async function createDiskBlobStore(root: string): Promise<BlobStore> {
         const sink = createWriteStream(file, { flags: offset === 0 ? 'w' : 'r+', start: offset, highWaterMark: writeBufferBytes, flush: true });
         await pipeline(body, hashing, sink);
       } catch (err) {
-        // If the cut fails, forget the running state so the next request checks the file.
-        await truncate(file, offset).catch(() => running.delete(id));
+        // Back to where it was: no file before the first bytes; if the cut fails, forget the
+        // running state so the next request checks the file.
+        await (offset === 0 ? rm(file, { force: true }) : truncate(file, offset)).catch(() => running.delete(id));
         throw err;
       }
       running.set(id, { hash, size });
@@ -109,28 +110,46 @@ export async function createDiskBlobStore(root: string): Promise<BlobStore> {
     });
   }
 
-  async function commit(id: string, digest: string): Promise<{ size: number }> {
+  /**
+   * Cuts the upload back to `size` (bytes past it were never acknowledged: a request that died
+   * mid-write, possibly in an earlier process) and hashes exactly those bytes.
+   */
+  async function hashUpload(id: string, algorithm: string, size: number): Promise<string> {
+    const file = uploadPath(id);
+    if (running.get(id)?.size !== size) {
+      const onDisk = await fileSize(file);
+      if (size > 0 && (onDisk === undefined || onDisk < size)) throw new UploadMissingError(id);
+      if (onDisk !== undefined && onDisk > size) await truncate(file, size);
+    }
+    // A session's file appears with its first bytes; an empty blob needs one to link.
+    if (size === 0 && (await fileSize(file)) === undefined) await writeFile(file, '', { flush: true });
+    const hash = algorithm === 'sha256' ? (await hashAt(id, size)).hash.copy() : await hashFile(file, algorithm, size);
+    return hash.digest('hex');
+  }
+
+  async function commit(id: string, digest: string, size: number): Promise<{ size: number }> {
     return exclusively(id, async () => {
-      const file = uploadPath(id);
-      const size = running.get(id)?.size ?? (await fileSize(file)) ?? 0;
-      // A session's file appears with its first bytes; an empty blob needs one to rename.
-      if (size === 0) await writeFile(file, '', { flush: true });
       const [algorithm, expectedHex] = digest.split(':') as [string, string];
-      const actualHex =
-        algorithm === 'sha256'
-          ? (await hashAt(id, size)).hash.copy().digest('hex')
-          : (await hashFile(file, algorithm, size)).digest('hex');
+      const actualHex = await hashUpload(id, algorithm, size);
       if (actualHex !== expectedHex) throw new DigestMismatchError(digest, `${algorithm}:${actualHex}`);
 
-      // A hard link, not a rename: the upload stays until `abort`, so it can be committed again.
       const target = blobPath(digest);
-      const stored = await fileSize(target);
-      if (stored === size) return { size }; // the same bytes are stored already
+      const existing = await fileSize(target);
+      if (existing === size) return { size }; // the same bytes are stored already
       await ensureDir(dirname(target));
-      if (stored !== undefined) await rm(target, { force: true }); // not these bytes: never a finished blob
-      await link(file, target).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== 'EEXIST') throw err; // the same bytes, stored by a concurrent upload
-      });
+      // Never seen, but a wrong-sized file under a digest cannot be the blob: replace it.
+      if (existing !== undefined) await rm(target, { force: true });
+      // A second name, not a move: until the caller has recorded the blob and calls abort(), the
+      // session keeps its bytes, so a crash in between leaves an upload that can still be finished,
+      // and one whose stored copy garbage collection removed meanwhile can be committed again.
+      try {
+        await link(uploadPath(id), target);
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT') throw new UploadMissingError(id);
+        // Another request committed the same digest at the same moment.
+        if (code !== 'EEXIST' || (await fileSize(target)) !== size) throw err;
+      }
       await syncDir(dirname(target));
       return { size };
     });
@@ -156,6 +175,10 @@ export async function createDiskBlobStore(root: string): Promise<BlobStore> {
     },
     append,
     commit,
+    async openUpload(id) {
+      const size = running.get(id)?.size ?? (await fileSize(uploadPath(id))) ?? 0;
+      return size === 0 ? Readable.from([]) : createReadStream(uploadPath(id), { start: 0, end: size - 1, highWaterMark: readBufferBytes });
+    },
     async uploadDigest(id) {
       const size = running.get(id)?.size ?? (await fileSize(uploadPath(id))) ?? 0;
       return { digest: `sha256:${(await hashAt(id, size)).hash.copy().digest('hex')}`, size };

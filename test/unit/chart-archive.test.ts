@@ -73,3 +73,23 @@ t.test('Chart.yaml rules', async (t) => {
   for (const [yaml, message] of cases) t.throws(() => parseChartYaml(yaml), { name: 'ChartError', message }, yaml.slice(0, 40));
   t.equal(versionTag('1.0.0+build.1'), '1.0.0_build.1');
 });
+
+// Found by reliability/fuzz.ts: a 300 KB upload of a chart followed by 300 MiB of zeros kept the
+// tar parser busy for minutes (its cost grows with the square of what follows the archive's end).
+t.test('nothing after the end of the archive is unpacked (a gzip bomb behind a small chart)', async (t) => {
+  const archive = tar([{ path: 'bomb/Chart.yaml', content: 'apiVersion: v2\nname: bomb\nversion: 1.0.0\n' }]);
+  const bomb = gzipSync(Buffer.concat([archive, Buffer.alloc(200 * 1024 * 1024)]), { level: 9 });
+  let pulled = 0;
+  const chunk = 16 * 1024;
+  const source = Readable.from(
+    (function* () {
+      for (let offset = 0; offset < bomb.length; offset += chunk) {
+        pulled += 1;
+        yield bomb.subarray(offset, offset + chunk);
+      }
+    })(),
+  );
+  const files = await readChartArchive(source, { maxUnpackedBytes: 256 * 1024 * 1024, maxFileBytes: 64 * 1024 });
+  t.equal(files.directory, 'bomb', 'the chart before the end of the archive is read');
+  t.ok(pulled < Math.ceil(bomb.length / chunk) / 2, `reading stopped at the end of the archive (${pulled} of ${Math.ceil(bomb.length / chunk)} chunks)`);
+});

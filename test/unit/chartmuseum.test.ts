@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import t from 'tap';
 import type { FastifyInstance } from 'fastify';
 import { parse as parseYaml } from 'yaml';
@@ -143,4 +145,40 @@ t.test('bad uploads are 4xx with a message, and store nothing', async (t) => {
   }
   t.same(JSON.parse((await app.inject({ method: 'GET', url: '/api/chartrepo/team/charts' })).body), {});
   t.same(JSON.parse((await app.inject({ method: 'GET', url: '/v2/_catalog' })).body).repositories, []);
+});
+
+/** Every file under blobs/ and uploads/. */
+function storedFiles(dataDir: string): string[] {
+  return ['blobs', 'uploads'].flatMap((dir) =>
+    readdirSync(join(dataDir, dir), { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => join(entry.parentPath, entry.name)),
+  );
+}
+
+// Found by reliability/fuzz.ts: an upload was made a blob before it was checked, so every refused
+// chart, provenance file or form left a file in blobs/ that nothing pointed at.
+t.test('a refused upload stores nothing', async (t) => {
+  const { app, dataDir } = await buildTestApp(t);
+  const tgz = chartTgz({ name: 'app', version: '1.0.0' });
+  t.equal((await postRaw(app, '/api/chartrepo/team/charts', tgz)).statusCode, 201);
+  const before = storedFiles(dataDir).sort();
+  const refused = [
+    await postRaw(app, '/api/chartrepo/team/charts', Buffer.from('not a chart')),
+    await postRaw(app, '/api/chartrepo/team/prov', Buffer.from('not a provenance file')),
+    await postRaw(app, '/api/chartrepo/team/charts', chartTgz({ name: 'app', version: '1.0.0', readme: 'other content' })),
+    await app.inject({ method: 'POST', url: '/api/chartrepo/team/charts', ...multipart({ chart: { filename: 'x.tgz', content: Buffer.from('junk') } }) }),
+  ];
+  t.same(refused.map((res) => res.statusCode), [400, 400, 409, 400]);
+  t.same(storedFiles(dataDir).sort(), before, 'no new file in blobs/ or uploads/');
+});
+
+t.test('a multipart form that breaks off is a 400, not a 500', async (t) => {
+  const { app, dataDir } = await buildTestApp(t);
+  const form = multipart({ chart: { filename: 'app-1.0.0.tgz', content: chartTgz({ name: 'app', version: '1.0.0' }) } });
+  const cut = form.payload.subarray(0, form.payload.length - 40);
+  const res = await app.inject({ method: 'POST', url: '/api/chartrepo/team/charts', payload: cut, headers: form.headers });
+  t.equal(res.statusCode, 400);
+  t.match(JSON.parse(res.body), { error: /malformed multipart body/ });
+  t.same(storedFiles(dataDir), []);
 });

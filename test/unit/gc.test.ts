@@ -175,8 +175,8 @@ t.test('an upload of bytes a collection is removing at that moment is stored aga
   let collectedMidUpload = false;
   const { gc, registry, blobs } = await collectorOn(t, config, (store) => ({
     ...store,
-    async commit(id, expected) {
-      const result = await store.commit(id, expected);
+    async commit(id, expected, size) {
+      const result = await store.commit(id, expected, size);
       if (!collectedMidUpload) {
         collectedMidUpload = true;
         const run = await collect(gc);

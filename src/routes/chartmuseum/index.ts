@@ -1,7 +1,7 @@
 import multipart from '@fastify/multipart';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { OciError } from '../../errors.js';
-import type { BlobRef } from '../../charts/oci-layout.js';
+import type { StagedUpload } from '../../registry/chart-upload.js';
 import type { Registry } from '../../registry/index.js';
 import { repositoryAccess } from '../../auth/access.js';
 import type { Authorizer } from '../../auth/authorizer.js';
@@ -39,6 +39,23 @@ export async function chartMuseumRoutes(app: FastifyInstance, options: ChartMuse
   await app.register(multipart, { limits: { fileSize: options.maxUploadBytes, files: 2, fields: 16, parts: 24 } });
 
   const { authorizer } = options;
+
+  /** The form's `chart` and `prov` files; a form that breaks off or is malformed is the client's mistake. */
+  async function readParts(request: FastifyRequest, upload: StagedUpload, maxUploadBytes: number): Promise<void> {
+    try {
+      for await (const part of request.parts()) {
+        if (part.type !== 'file') continue;
+        if (part.fieldname === 'chart' && !upload.chart) upload.chart = await chartUploads.store(part.file, maxUploadBytes);
+        else if (part.fieldname === 'prov' && !upload.prov) upload.prov = await chartUploads.store(part.file, provenanceBytes);
+        else part.file.resume();
+      }
+    } catch (err) {
+      // Errors of our own (a full disk, a refused size) and of the framework (with a status) stand;
+      // the multipart parser's are plain errors about the body.
+      if (err instanceof OciError || 'statusCode' in (err as object) || 'errno' in (err as object)) throw err;
+      throw new OciError('BAD_REQUEST', `malformed multipart body: ${(err as Error).message.slice(0, 100)}`);
+    }
+  }
   const config = { errorFormat: 'chartmuseum' as const, access: 'delegated' as const };
   const repositoryOf = (namespace: string, name: string): string => (namespace === '' ? name : `${namespace}/${name}`);
 
@@ -57,20 +74,19 @@ export async function chartMuseumRoutes(app: FastifyInstance, options: ChartMuse
         if (grant.identity.kind === 'anonymous') throw authorizer.challenge(authRequest(request), 'basic', [repositoryAccess(repository, 'push')]);
         throw new OciError('DENIED', `no push access to ${repository}`);
       };
-      const upload: { chart?: BlobRef; prov?: BlobRef } = {};
-      if (request.isMultipart()) {
-        for await (const part of request.parts()) {
-          if (part.type !== 'file') continue;
-          if (part.fieldname === 'chart') upload.chart = await chartUploads.store(part.file, options.maxUploadBytes);
-          else if (part.fieldname === 'prov') upload.prov = await chartUploads.store(part.file, provenanceBytes);
-          else part.file.resume();
+      const upload: StagedUpload = {};
+      try {
+        if (request.isMultipart()) {
+          await readParts(request, upload, options.maxUploadBytes);
+        } else if (match[2] === 'prov') {
+          upload.prov = await chartUploads.store(request.raw, provenanceBytes);
+        } else {
+          upload.chart = await chartUploads.store(request.raw, options.maxUploadBytes);
         }
-      } else if (match[2] === 'prov') {
-        upload.prov = await chartUploads.store(request.raw, provenanceBytes);
-      } else {
-        upload.chart = await chartUploads.store(request.raw, options.maxUploadBytes);
+        await chartUploads.publish(namespace, upload, mayPush, changeSource(request, grant.identity));
+      } finally {
+        await chartUploads.discard(upload);
       }
-      await chartUploads.publish(namespace, upload, mayPush, changeSource(request, grant.identity));
       return reply.code(201).send({ saved: true });
     },
   });
