@@ -270,7 +270,7 @@ export function createSqliteMetadata(file: string, options: { searchIndex?: bool
   const changed = (repository: string): void => {
     for (const listener of listeners) listener(repository);
   };
-  // Every change is logged in its own transaction; another process's changes (`chartroom gc`,
+  // Every change is logged in the transaction that makes it; another process's changes (`chartroom gc`,
   // `import`) reach this one's listeners within a poll interval.
   const writer = randomUUID();
   const logChange = (repository: string): void => void q.logChange.run(repository, writer, Date.now());
