@@ -336,11 +336,14 @@ export function createChartSearchIndex(db: Db) {
     }
   }
 
-  /** Merges some of the index's segments (pushes only add them); false once there is nothing left to merge. */
+  /**
+   * Merges some of the index's segments (pushes only add them); false once there is nothing left to merge.
+   * The command itself counts as one change: FTS5 did work only when the count grew by 2 or more.
+   */
   function mergeSome(): boolean {
     const before = q.totalChanges.get();
     q.merge.run();
-    return q.totalChanges.get() !== before;
+    return (q.totalChanges.get() ?? 0) - (before ?? 0) >= 2;
   }
 
   return {
