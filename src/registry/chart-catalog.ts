@@ -1,48 +1,11 @@
-import type { ChartMetadata } from '../charts/chart-yaml.js';
 import { latestOf, newestFirst } from '../charts/versions.js';
 import type { ChartVersion } from '../db/metadata.js';
 import { OciError } from '../errors.js';
 import { chartFileName } from './chart-index.js';
 import { namespaceOf } from './chart-ingest.js';
 import type { RegistryContext } from './context.js';
+import type { ChartDetail, ChartSummary, VersionDetail, VersionSummary } from './chart-views.js';
 import { checkName, isValidName, truncate } from './grammar.js';
-
-export interface ChartSummary {
-  repository: string;
-  namespace: string;
-  name: string;
-  latestVersion: string;
-  appVersion?: string;
-  description?: string;
-  icon?: string;
-  keywords: string[];
-  deprecated: boolean;
-  versionCount: number;
-  updated: string;
-}
-
-export interface VersionSummary {
-  version: string;
-  appVersion?: string;
-  created: string;
-  digest: string;
-  manifestDigest: string;
-  size: number;
-  provenance: boolean;
-  deprecated: boolean;
-}
-
-export interface VersionDetail extends VersionSummary {
-  repository: string;
-  namespace: string;
-  metadata: ChartMetadata;
-  /** Where to get it: OCI reference and classic repository file. */
-  oci: string;
-  file: string;
-  hasReadme: boolean;
-  hasValues: boolean;
-  hasValuesSchema: boolean;
-}
 
 function versionSummary(v: ChartVersion): VersionSummary {
   return {
@@ -127,7 +90,7 @@ export function createChartCatalog(ctx: RegistryContext) {
         : summaries.sort((a, b) => a.name.localeCompare(b.name) || a.repository.localeCompare(b.repository));
     },
 
-    async chart(repository: string): Promise<ChartSummary & { versions: VersionSummary[] }> {
+    async chart(repository: string): Promise<ChartDetail> {
       const versions = await versionsOf(repository);
       return { ...summarize(repository, versions), versions: versions.map(versionSummary) };
     },

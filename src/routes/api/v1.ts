@@ -14,7 +14,8 @@ function query(request: FastifyRequest, name: string): string | undefined {
 
 /**
  * Chartroom's JSON API for charts: `/api/v1/search` (see src/search), `/api/v1/namespaces`, `/api/v1/charts[?namespace=&sort=name|updated]`,
- * `/api/v1/charts/<repository>`, `…/versions/<version>` and `…/versions/<version>/{readme,values,values-schema}`.
+ * `/api/v1/charts/<repository>`, `…/versions/<version>` and `…/versions/<version>/{readme,values,values-schema}`;
+ * `/api/v1/me`: whether access control is on and who the caller is (the web UI's sign-in button).
  */
 export async function apiV1Routes(app: FastifyInstance, options: { registry: Registry; authorizer: Authorizer }): Promise<void> {
   const { chartCatalog, chartSearch } = options.registry;
@@ -31,6 +32,11 @@ export async function apiV1Routes(app: FastifyInstance, options: { registry: Reg
   app.get('/api/chartsvc/v1/charts/search', { config: listing }, async (request) =>
     chartSearch.monocular((request.query as Record<string, unknown>).q, requestOrigin(request), visible(request)),
   );
+
+  app.get('/api/v1/me', { config: listing }, async (request) => {
+    const identity = request.grant?.identity;
+    return { auth: authorizer.enabled, user: identity && identity.kind !== 'anonymous' ? identity.name : null };
+  });
 
   app.get('/api/v1/namespaces', { config: listing }, async (request) => ({ namespaces: await chartCatalog.namespaces(visible(request)) }));
 
