@@ -1,5 +1,5 @@
 import DOMPurify from 'dompurify';
-import { marked } from 'marked';
+import { Marked } from 'marked';
 import { useMemo } from 'preact/hooks';
 
 // A chart's README is its author's text: rendered, then sanitized (no script, no event handler,
@@ -12,8 +12,16 @@ DOMPurify.addHook('afterSanitizeAttributes', (node) => {
   }
 });
 
+// The page's own h1 is the chart's name: the README's headings move one level down under it.
+const marked = new Marked({
+  gfm: true,
+  walkTokens: (token) => {
+    if (token.type === 'heading') token.depth = Math.min(token.depth + 1, 6);
+  },
+});
+
 export function renderMarkdown(text: string): string {
-  const html = marked.parse(text, { async: false, gfm: true });
+  const html = marked.parse(text, { async: false });
   return DOMPurify.sanitize(html, {
     FORBID_TAGS: ['style', 'form', 'input', 'button', 'textarea', 'select', 'dialog'],
     FORBID_ATTR: ['style'],
