@@ -90,6 +90,17 @@ export function createChartCatalog(ctx: RegistryContext) {
         : summaries.sort((a, b) => a.name.localeCompare(b.name) || a.repository.localeCompare(b.repository));
     },
 
+    /** `limit` charts from `offset` of `charts`, and how many there are in all (a list page shows the first few). */
+    async chartPage(
+      namespace: string | undefined,
+      sort: 'name' | 'updated',
+      page: { offset: number; limit: number | undefined },
+      visible?: (repository: string) => boolean,
+    ): Promise<{ total: number; charts: ChartSummary[] }> {
+      const all = await this.charts(namespace, sort, visible);
+      return { total: all.length, charts: page.limit === undefined ? all.slice(page.offset) : all.slice(page.offset, page.offset + page.limit) };
+    },
+
     async chart(repository: string): Promise<ChartDetail> {
       const versions = await versionsOf(repository);
       return { ...summarize(repository, versions), versions: versions.map(versionSummary) };

@@ -13,7 +13,7 @@ import { isExecutable } from './which.js';
 
 export const chromiumPath = process.env['CHROMIUM'] ?? '/usr/bin/chromium';
 
-const flags = [
+export const chromiumFlags = [
   '--no-sandbox',
   '--disable-gpu',
   '--disable-quic',
@@ -40,7 +40,7 @@ export async function launchChromium(t: Test): Promise<Browser | undefined> {
     t.pass('the browser tests', { skip: `no Chromium at ${chromiumPath}, and it could not be installed: run "apt-get install -y chromium" as root (.ci/run does), or set CHROMIUM` });
     return undefined;
   }
-  const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: flags });
+  const browser = await chromium.launch({ executablePath: chromiumPath, headless: true, args: chromiumFlags });
   t.teardown(() => browser.close());
   return browser;
 }

@@ -46,9 +46,9 @@ export type Sort = 'name' | 'updated';
 export const api = {
   me: (signal?: AbortSignal) => json<Me>('/api/v1/me', signal),
   namespaces: async (signal?: AbortSignal) => (await json<{ namespaces: NamespaceCount[] }>('/api/v1/namespaces', signal)).namespaces,
-  charts: async (namespace: string | undefined, sort: Sort, signal?: AbortSignal) => {
-    const query = new URLSearchParams({ sort, ...(namespace !== undefined ? { namespace } : {}) });
-    return (await json<{ charts: ChartSummary[] }>(`/api/v1/charts?${query}`, signal)).charts;
+  charts: (namespace: string | undefined, sort: Sort, offset: number, limit: number, signal?: AbortSignal) => {
+    const query = new URLSearchParams({ sort, offset: String(offset), limit: String(limit), ...(namespace !== undefined ? { namespace } : {}) });
+    return json<{ total: number; charts: ChartSummary[] }>(`/api/v1/charts?${query}`, signal);
   },
   search: (q: string, page: number, limit: number, signal?: AbortSignal) =>
     json<SearchResponse>(`/api/v1/search?${new URLSearchParams({ q, page: String(page), limit: String(limit) })}`, signal),

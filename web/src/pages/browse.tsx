@@ -3,7 +3,8 @@ import { api, type Sort } from '../api';
 import { ChartCard } from '../components/chart-card';
 import { Failure, Loading } from '../components/status';
 import { Link, withQuery } from '../router';
-import { useAsync } from '../use-async';
+import type { ChartSummary } from '../types';
+import { useAsync, type Async } from '../use-async';
 
 /** The path segment for charts at the top level (no namespace): '-' is no valid namespace. */
 export const topLevel = '-';
@@ -40,12 +41,25 @@ function Namespaces({ current, session }: { current: string | undefined; session
   );
 }
 
-/** The home page and a namespace's page: charts sorted by name or by last push. */
+/** The home page and a namespace's page: charts sorted by name or by last push, a page at a time. */
 export function Browse({ namespace, sort, session }: { namespace: string | undefined; sort: Sort; session: number }) {
-  const charts = useAsync((signal) => api.charts(namespace, sort, signal), [namespace, sort, session]);
-  const [shown, setShown] = useState(pageSize);
+  const first = useAsync((signal) => api.charts(namespace, sort, 0, pageSize, signal), [namespace, sort, session]);
+  const [more, setMore] = useState<ChartSummary[]>([]);
+  const [loadingMore, setLoadingMore] = useState<Async<null> | undefined>(undefined);
   const here = namespace === undefined ? '/' : namespaceHref(namespace);
   const title = namespace === undefined ? 'All charts' : `Namespace ${namespaceLabel(namespace)}`;
+  const shown = first.state === 'done' ? [...first.value.charts, ...more] : [];
+  const total = first.state === 'done' ? first.value.total : 0;
+  const showMore = (): void => {
+    setLoadingMore({ state: 'loading' });
+    api.charts(namespace, sort, shown.length, pageSize * 2).then(
+      (page) => {
+        setMore([...more, ...page.charts]);
+        setLoadingMore(undefined);
+      },
+      (error: Error) => setLoadingMore({ state: 'failed', error }),
+    );
+  };
   return (
     <div class="browse">
       <Namespaces current={namespace} session={session} />
@@ -64,22 +78,27 @@ export function Browse({ namespace, sort, session }: { namespace: string | undef
             </Link>
           </div>
         </div>
-        {charts.state === 'loading' ? <Loading /> : null}
-        {charts.state === 'failed' ? <Failure error={charts.error} /> : null}
-        {charts.state === 'done' ? (
+        {first.state === 'loading' ? <Loading /> : null}
+        {first.state === 'failed' ? <Failure error={first.error} /> : null}
+        {first.state === 'done' ? (
           <>
-            <p class="list-count">{charts.value.length === 1 ? '1 chart' : `${charts.value.length} charts`}</p>
-            {charts.value.length === 0 ? <p>No charts here yet. Push one with <code>helm push</code>.</p> : null}
+            <p class="list-count">{total === 1 ? '1 chart' : `${total} charts`}</p>
+            {total === 0 ? (
+              <p>
+                No charts here yet. Push one with <code>helm push</code>.
+              </p>
+            ) : null}
             <ul class="cards">
-              {charts.value.slice(0, shown).map((chart) => (
+              {shown.map((chart) => (
                 <ChartCard key={chart.repository} chart={{ ...chart, version: chart.latestVersion }}>
                   {chart.description}
                 </ChartCard>
               ))}
             </ul>
-            {charts.value.length > shown ? (
-              <button type="button" class="more" onClick={() => setShown(shown + pageSize * 2)}>
-                Show more ({charts.value.length - shown} left)
+            {loadingMore?.state === 'failed' ? <Failure error={loadingMore.error} /> : null}
+            {total > shown.length ? (
+              <button type="button" class="more" onClick={showMore} disabled={loadingMore?.state === 'loading'}>
+                Show more ({total - shown.length} left)
               </button>
             ) : null}
           </>
