@@ -3,9 +3,10 @@ import { defineConfig } from 'vite';
 
 // The web UI, built into dist/web by `npm run build` (and so by `npm ci`); the server serves it
 // from memory, the pages at `/…` and these files under `/ui/`.
-export default defineConfig({
+export default defineConfig(({ command }) => ({
   root: fileURLToPath(new URL('.', import.meta.url)),
-  base: '/ui/',
+  // The dev server answers every page path with index.html at its root, as the real server does.
+  base: command === 'serve' ? '/' : '/ui/',
   // Preact's JSX without a plugin: esbuild does the transform.
   esbuild: { jsx: 'automatic', jsxImportSource: 'preact' },
   build: {
@@ -19,4 +20,4 @@ export default defineConfig({
   server: {
     proxy: Object.fromEntries(['/api', '/auth', '/chartrepo'].map((path) => [path, 'http://127.0.0.1:5000'])),
   },
-});
+}));
