@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import t, { type Test } from 'tap';
 import { exampleAuth, passwordOf } from '../helpers/auth.js';
-import { launchChromium, screenshotDir } from '../helpers/browser.js';
+import { launchChromium, lowContrastText, screenshotDir } from '../helpers/browser.js';
 import { findGpg, makeSigningKey } from '../helpers/gpg.js';
 import { helm, helmFor, makeChart, pullInto, push, type Helm } from '../helpers/helm.js';
 import { startServer } from '../helpers/server.js';
@@ -119,6 +119,7 @@ t.test('browse, search as you type, read a chart, copy its commands, compare val
   t.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content', 'the first Tab reaches the skip link');
   const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input, select, button')].filter((el) => !(el as HTMLInputElement).labels?.length && !el.getAttribute('aria-label') && !el.textContent?.trim()).length);
   t.equal(unlabelled, 0, 'every control has a label');
+  t.same(await lowContrastText(page), [], 'all text meets WCAG AA contrast');
 
   await page.getByRole('link', { name: 'Last push' }).click();
   await page.waitForURL('**/?sort=updated');
@@ -169,6 +170,7 @@ t.test('browse, search as you type, read a chart, copy its commands, compare val
   t.same(await page.locator('.chart-side .panel h2').allTextContents(), ['Install', 'Details', 'Links', 'Maintainers']);
   t.match(await page.getByRole('region', { name: 'Maintainers' }).textContent(), /Ada Lovelace/);
   t.match(await page.getByRole('region', { name: 'Dependencies' }).textContent(), /redis\s*~7\.0\s*oci:\/\/registry\.example\.com\/data\s*redis\.enabled/);
+  t.same(await lowContrastText(page), [], "the chart's page meets WCAG AA contrast");
   await shot(page, 'chart-readme.png');
 
   // Copy buttons: the clipboard gets the command, and the command works when run.
@@ -196,6 +198,7 @@ t.test('browse, search as you type, read a chart, copy its commands, compare val
   t.equal(await replicaLine.locator('.t-key').textContent(), 'replicaCount');
   t.equal(await replicaLine.locator('.t-number').textContent(), '3', 'keys and numbers are told apart');
   t.ok((await values.locator('.t-comment').count()) > 5, "helm create's comments are marked as comments");
+  t.same(await lowContrastText(page), [], 'so do the highlighted values');
   await shot(page, 'chart-values.png');
 
   await page.getByRole('link', { name: 'Values schema' }).click();
@@ -222,6 +225,7 @@ t.test('browse, search as you type, read a chart, copy its commands, compare val
   t.same(await page.locator('ins.diff-add').allTextContents(), ['+replicaCount: 3\n', '+\n', '+newSetting: hello\n'], 'extraValues added a blank line and newSetting');
   t.same(await page.locator('del.diff-del').allTextContents(), ['-replicaCount: 1\n']);
   t.match(await summary.textContent(), /3 lines added, 1 line removed/);
+  t.same(await lowContrastText(page), [], 'and the diff');
   await shot(page, 'chart-diff.png');
   await page.getByLabel('From', { exact: true }).selectOption('1.1.0');
   await page.getByText('The values of 1.1.0 and 1.1.0 are the same.').waitFor();
@@ -232,6 +236,14 @@ t.test('browse, search as you type, read a chart, copy its commands, compare val
   await page.waitForURL('**/charts/team/nginx?version=1.0.0');
   await page.getByText('latest is 1.1.0').waitFor();
   t.equal(await page.getByText('No provenance').count(), 1, 'an unsigned version says so');
+
+  // The dark scheme, for people whose system asks for it.
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await page.goto(`${server.url}/charts/team/nginx?tab=values`);
+  await page.locator('pre.yaml').waitFor();
+  t.same(await lowContrastText(page), [], 'the dark scheme meets WCAG AA contrast too');
+  await shot(page, 'chart-values-dark.png');
+  await page.emulateMedia({ colorScheme: 'light' });
 
   // Deep links, as helm search hub prints them, open the page directly.
   await page.goto(`${server.url}/charts/data/redis`);
