@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'preact/hooks';
+import { useLayoutEffect, useState } from 'preact/hooks';
 
 export type Async<T> = { state: 'loading' } | { state: 'done'; value: T } | { state: 'failed'; error: Error };
 
@@ -13,7 +13,8 @@ const sameDeps = (a: unknown[], b: unknown[]): boolean => a.length === b.length 
  */
 export function useAsync<T>(load: (signal: AbortSignal) => Promise<T>, deps: unknown[]): Async<T> {
   const [result, setResult] = useState<{ deps: unknown[]; outcome: Async<T> }>({ deps, outcome: loading });
-  useEffect(() => {
+  // A layout effect starts the request right after the render, not after the next paint.
+  useLayoutEffect(() => {
     const controller = new AbortController();
     setResult({ deps, outcome: loading });
     load(controller.signal).then(
