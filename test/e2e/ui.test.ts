@@ -166,6 +166,17 @@ t.test('browse, search as you type, read a chart, copy its commands, compare val
   });
   t.same(flags, {}, "the README's <script>, onerror handler and javascript: link did not run");
   t.equal(await markdown.locator('script, [onerror], a[href^="javascript:"]').count(), 0, 'and they are not in the page');
+  const unsanitized = await page.evaluate(async () => {
+    const holder = document.createElement('div');
+    holder.innerHTML = '<img src="/nothing.png" onerror="window.__unsanitized = true">';
+    const img = holder.querySelector('img') as HTMLImageElement;
+    const failed = new Promise((resolve) => img.addEventListener('error', resolve));
+    document.body.append(holder);
+    await failed;
+    holder.remove();
+    return (window as unknown as Record<string, unknown>).__unsanitized;
+  });
+  t.equal(unsanitized, undefined, "the page's CSP stops an inline handler that skipped the sanitizer");
   t.equal(await page.getByText('✓ Signed (provenance)').count(), 1, 'the signed version has the provenance badge');
   t.same(await page.locator('.chart-side .panel h2').allTextContents(), ['Install', 'Details', 'Links', 'Maintainers']);
   t.match(await page.getByRole('region', { name: 'Maintainers' }).textContent(), /Ada Lovelace/);
