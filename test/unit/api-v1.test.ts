@@ -77,3 +77,16 @@ t.test('chart lists a page at a time, with the total', async (t) => {
     t.equal(errorCode(res), 'BAD_REQUEST', bad);
   }
 });
+
+t.test('chart lists follow pushes and deletes at once', async (t) => {
+  const { app } = await buildTestApp(t);
+  const list = async (query = '') => JSON.parse((await app.inject({ method: 'GET', url: `/api/v1/charts${query}` })).body);
+  await pushChart(app, 'team/a', chartTgz({ name: 'a', version: '1.0.0' }), '1.0.0');
+  t.same((await list()).charts.map((c: { repository: string }) => c.repository), ['team/a']);
+  await pushChart(app, 'team/b', chartTgz({ name: 'b', version: '1.0.0' }), '1.0.0');
+  await pushChart(app, 'team/a', chartTgz({ name: 'a', version: '1.1.0' }), '1.1.0');
+  t.match((await list()).charts, [{ repository: 'team/a', latestVersion: '1.1.0', versionCount: 2 }, { repository: 'team/b' }], 'a new chart and a new version');
+  t.equal((await app.inject({ method: 'DELETE', url: '/v2/team/b/manifests/1.0.0' })).statusCode, 202);
+  t.same((await list('?namespace=team')).charts.map((c: { repository: string }) => c.repository), ['team/a'], 'a deleted chart is gone');
+  t.same(JSON.parse((await app.inject({ method: 'GET', url: '/api/v1/namespaces' })).body).namespaces, [{ namespace: 'team', charts: 1 }]);
+});
