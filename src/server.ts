@@ -18,11 +18,12 @@ import { tokenRoutes } from './routes/auth/token.js';
 import { registerBodyRateGuard } from './routes/body-rate.js';
 import { registerErrorHandler } from './routes/errors.js';
 import { apiV1Routes } from './routes/api/v1.js';
-import { chartPageRoutes } from './routes/chart-pages.js';
 import { healthRoutes } from './routes/ops/health.js';
 import { registerMetrics } from './routes/ops/metrics.js';
 import { chartMuseumRoutes } from './routes/chartmuseum/index.js';
 import { chartRepoRoutes } from './routes/chartrepo/index.js';
+import { uiRoutes } from './routes/ui/index.js';
+import { defaultWebRoot, loadWebAssets } from './routes/ui/web-assets.js';
 import { v2Routes } from './routes/v2/index.js';
 import { createDiskBlobStore } from './storage/disk-blob-store.js';
 import { packageVersion } from './version.js';
@@ -30,6 +31,8 @@ import { createWebhooks } from './webhooks/index.js';
 
 export interface ServerOptions {
   logger?: Logger;
+  /** The built web UI (`dist/web` unless told otherwise). */
+  webRoot?: string;
 }
 
 function readTlsFiles(tls: Config['tls']): { cert: Buffer; key: Buffer } {
@@ -96,7 +99,10 @@ export async function buildServer(config: Config, options: ServerOptions = {}): 
   await app.register(chartRepoRoutes, { registry, authorizer, jsonAtIndexYaml: config.charts.indexFormat === 'json' });
   await app.register(chartMuseumRoutes, { registry, authorizer, maxUploadBytes: config.charts.maxUnpackedBytes });
   await app.register(apiV1Routes, { registry, authorizer });
-  await app.register(chartPageRoutes);
+  const webRoot = options.webRoot ?? defaultWebRoot;
+  const assets = loadWebAssets(webRoot);
+  if (!assets) log.warn({ webRoot }, 'the web UI is not built (npm run build): / says so, the APIs work');
+  await app.register(uiRoutes, { assets });
   await app.register(healthRoutes, { metadata, blobs });
 
   const sweep = async (): Promise<void> => {

@@ -2,43 +2,9 @@ import { Ajv, type JSONSchemaType } from 'ajv';
 import semver from 'semver';
 import { parse as parseYaml } from 'yaml';
 import { ChartError } from './archive.js';
+import type { ChartMetadata } from './chart-metadata.js';
 
-export interface Maintainer {
-  name: string;
-  email?: string;
-  url?: string;
-}
-
-export interface Dependency {
-  name: string;
-  version?: string;
-  repository?: string;
-  condition?: string;
-  tags?: string[];
-  enabled?: boolean;
-  alias?: string;
-}
-
-/** The Chart.yaml fields Helm knows, as the classic index and the API carry them. */
-export interface ChartMetadata {
-  apiVersion: string;
-  name: string;
-  version: string;
-  appVersion?: string;
-  kubeVersion?: string;
-  description?: string;
-  type?: string;
-  keywords?: string[];
-  home?: string;
-  sources?: string[];
-  icon?: string;
-  deprecated?: boolean;
-  maintainers?: Maintainer[];
-  dependencies?: Dependency[];
-  annotations?: Record<string, string>;
-  condition?: string;
-  tags?: string;
-}
+export type { ChartMetadata, Dependency, Maintainer } from './chart-metadata.js';
 
 const shortText = { type: 'string', maxLength: 4096 } as const;
 const optionalText = { ...shortText, nullable: true } as const;

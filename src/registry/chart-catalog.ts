@@ -1,48 +1,11 @@
-import type { ChartMetadata } from '../charts/chart-yaml.js';
 import { latestOf, newestFirst } from '../charts/versions.js';
 import type { ChartVersion } from '../db/metadata.js';
 import { OciError } from '../errors.js';
 import { chartFileName } from './chart-index.js';
 import { namespaceOf } from './chart-ingest.js';
 import type { RegistryContext } from './context.js';
+import type { ChartDetail, ChartSummary, VersionDetail, VersionSummary } from './chart-views.js';
 import { checkName, isValidName, truncate } from './grammar.js';
-
-export interface ChartSummary {
-  repository: string;
-  namespace: string;
-  name: string;
-  latestVersion: string;
-  appVersion?: string;
-  description?: string;
-  icon?: string;
-  keywords: string[];
-  deprecated: boolean;
-  versionCount: number;
-  updated: string;
-}
-
-export interface VersionSummary {
-  version: string;
-  appVersion?: string;
-  created: string;
-  digest: string;
-  manifestDigest: string;
-  size: number;
-  provenance: boolean;
-  deprecated: boolean;
-}
-
-export interface VersionDetail extends VersionSummary {
-  repository: string;
-  namespace: string;
-  metadata: ChartMetadata;
-  /** Where to get it: OCI reference and classic repository file. */
-  oci: string;
-  file: string;
-  hasReadme: boolean;
-  hasValues: boolean;
-  hasValuesSchema: boolean;
-}
 
 function versionSummary(v: ChartVersion): VersionSummary {
   return {
@@ -80,6 +43,33 @@ function summarize(repository: string, versions: ChartVersion[]): ChartSummary {
 export function createChartCatalog(ctx: RegistryContext) {
   const { metadata } = ctx;
 
+  // Each namespace's chart summaries, kept until a change in it: the list of charts is the web
+  // UI's first page, and summarizing thousands of versions on every request costs tens of ms.
+  // Changes by other processes arrive within the change log's poll interval, as for the index.
+  const summaries = new Map<string, ChartSummary[]>();
+  const generations = new Map<string, number>();
+  metadata.onChange((repository) => {
+    const namespace = namespaceOf(repository);
+    summaries.delete(namespace);
+    generations.set(namespace, (generations.get(namespace) ?? 0) + 1);
+  });
+
+  async function summariesOf(namespace: string): Promise<ChartSummary[]> {
+    const cached = summaries.get(namespace);
+    if (cached) return cached;
+    const generation = generations.get(namespace) ?? 0;
+    const byRepository = new Map<string, ChartVersion[]>();
+    for (const version of await metadata.listChartVersions(namespace)) {
+      const list = byRepository.get(version.repository) ?? [];
+      list.push(version);
+      byRepository.set(version.repository, list);
+    }
+    const list = [...byRepository].map(([repository, versions]) => summarize(repository, versions));
+    // A change that landed while the rows were read makes them stale: use them once, keep none.
+    if ((generations.get(namespace) ?? 0) === generation) summaries.set(namespace, list);
+    return list;
+  }
+
   async function versionsOf(repository: string): Promise<ChartVersion[]> {
     checkName(repository);
     const versions = (await metadata.listRepositoryCharts(repository)).sort(newestFirst);
@@ -112,22 +102,25 @@ export function createChartCatalog(ctx: RegistryContext) {
         throw new OciError('NAME_INVALID', `invalid namespace: ${truncate(namespace)}`);
       }
       const namespaces = namespace !== undefined ? [namespace] : (await metadata.listChartNamespaces()).map((n) => n.namespace);
-      const byRepository = new Map<string, ChartVersion[]>();
-      for (const ns of namespaces) {
-        for (const version of await metadata.listChartVersions(ns)) {
-          if (!visible(version.repository)) continue;
-          const list = byRepository.get(version.repository) ?? [];
-          list.push(version);
-          byRepository.set(version.repository, list);
-        }
-      }
-      const summaries = [...byRepository].map(([repository, versions]) => summarize(repository, versions));
+      const found: ChartSummary[] = [];
+      for (const ns of namespaces) for (const summary of await summariesOf(ns)) if (visible(summary.repository)) found.push(summary);
       return sort === 'updated'
-        ? summaries.sort((a, b) => b.updated.localeCompare(a.updated) || a.repository.localeCompare(b.repository))
-        : summaries.sort((a, b) => a.name.localeCompare(b.name) || a.repository.localeCompare(b.repository));
+        ? found.sort((a, b) => b.updated.localeCompare(a.updated) || a.repository.localeCompare(b.repository))
+        : found.sort((a, b) => a.name.localeCompare(b.name) || a.repository.localeCompare(b.repository));
     },
 
-    async chart(repository: string): Promise<ChartSummary & { versions: VersionSummary[] }> {
+    /** `limit` charts from `offset` of `charts`, and how many there are in all (a list page shows the first few). */
+    async chartPage(
+      namespace: string | undefined,
+      sort: 'name' | 'updated',
+      page: { offset: number; limit: number | undefined },
+      visible?: (repository: string) => boolean,
+    ): Promise<{ total: number; charts: ChartSummary[] }> {
+      const all = await this.charts(namespace, sort, visible);
+      return { total: all.length, charts: page.limit === undefined ? all.slice(page.offset) : all.slice(page.offset, page.offset + page.limit) };
+    },
+
+    async chart(repository: string): Promise<ChartDetail> {
       const versions = await versionsOf(repository);
       return { ...summarize(repository, versions), versions: versions.map(versionSummary) };
     },

@@ -14,8 +14,20 @@ export function registerErrorHandler(app: FastifyInstance): void {
     const error = toOciError(err, request);
     if (error.status >= 500) request.log.error({ err }, 'request failed');
     const body = request.routeOptions.config.errorFormat === 'chartmuseum' ? { error: error.message } : error.toBody();
-    void reply.code(error.status).headers(error.headers).type('application/json').send(body);
+    void reply.code(error.status).headers(headersFor(error, request)).type('application/json').send(body);
   });
+}
+
+/**
+ * A browser answers a Basic challenge with its own password dialog, even to a script's fetch.
+ * A script that says so (`X-Requested-With: XMLHttpRequest`, as the web UI does) signs in its
+ * own way, so it gets the 401 without the challenge.
+ */
+function headersFor(error: OciError, request: FastifyRequest): Record<string, string> {
+  const challenge = error.headers['www-authenticate'];
+  if (error.status !== 401 || !challenge?.startsWith('Basic') || request.headers['x-requested-with'] !== 'XMLHttpRequest') return error.headers;
+  const { 'www-authenticate': _dropped, ...rest } = error.headers;
+  return rest;
 }
 
 function toOciError(err: FastifyError | OciError | Error, request: FastifyRequest): OciError {

@@ -5,7 +5,7 @@
 // A missing Helm binary is a failed assertion, never a skip: run `node scripts/provision-clients.mjs`.
 
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Test } from 'tap';
 import { clientCacheRoot, findHelm, helmEnv, runClient, type ClientResult } from './clients.js';
 import type { GpgKey } from './gpg.js';
@@ -87,6 +87,10 @@ export interface ChartSpec {
   extraValues?: string;
   /** README.md; without it the chart has none. */
   readme?: string;
+  /** Lines appended to Chart.yaml (maintainers, dependencies, …). */
+  chartYamlExtra?: string;
+  /** More files in the chart directory, by path in it (`values.schema.json`, `charts/dep/Chart.yaml`). */
+  files?: Record<string, string>;
   /** Sign with this key (`helm package --sign`), leaving `<name>-<version>.tgz.prov` beside the .tgz. */
   signWith?: GpgKey;
 }
@@ -131,6 +135,7 @@ export async function makeChart(h: Helm, workDir: string, spec: ChartSpec): Prom
     .replace(/^version:.*$/m, `version: ${version}`)
     .replace(/^description:.*$/m, `description: ${description}`);
   if (spec.appVersion !== undefined) chartYaml = chartYaml.replace(/^appVersion:.*$/m, `appVersion: "${spec.appVersion}"`);
+  if (spec.chartYamlExtra !== undefined) chartYaml = `${chartYaml.trimEnd()}\n${spec.chartYamlExtra}\n`;
   writeFileSync(chartYamlPath, chartYaml);
   const appVersion = spec.appVersion ?? /^appVersion:\s*"?([^"\n]*?)"?\s*$/m.exec(chartYaml)?.[1] ?? '';
 
@@ -146,6 +151,10 @@ export async function makeChart(h: Helm, workDir: string, spec: ChartSpec): Prom
     writeFileSync(valuesPath, values);
   }
   if (spec.readme !== undefined) writeFileSync(join(chartDir, 'README.md'), spec.readme);
+  for (const [path, content] of Object.entries(spec.files ?? {})) {
+    mkdirSync(dirname(join(chartDir, path)), { recursive: true });
+    writeFileSync(join(chartDir, path), content);
+  }
 
   const outDir = join(workDir, 'packages');
   mkdirSync(outDir, { recursive: true });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Test } from 'tap';
 import { loadConfig, type Config } from '../../src/config/index.js';
-import { buildServer } from '../../src/server.js';
+import { buildServer, type ServerOptions } from '../../src/server.js';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -27,11 +27,11 @@ export function tempDataDir(t: Test): string {
 }
 
 /** An app on its own data directory for `app.inject`; closed when the test ends. */
-export async function buildTestApp(t: Test, overrides: Record<string, unknown> = {}, dataDir = tempDataDir(t)): Promise<TestApp> {
+export async function buildTestApp(t: Test, overrides: Record<string, unknown> = {}, dataDir = tempDataDir(t), options: ServerOptions = {}): Promise<TestApp> {
   const config = loadConfig({
     overrides: { data: dataDir, host: '127.0.0.1', port: 0, logLevel: process.env.CHARTROOM_TEST_LOG ?? 'silent', ...overrides },
   });
-  const app = await buildServer(config);
+  const app = await buildServer(config, options);
   t.teardown(() => app.close());
   return { app, config, dataDir };
 }

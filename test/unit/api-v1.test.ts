@@ -59,3 +59,34 @@ t.test('unknown and malformed', async (t) => {
   t.equal(deleted.statusCode, 202);
   t.equal((await app.inject({ method: 'GET', url: '/api/v1/charts/team/app' })).statusCode, 404, 'a deleted version is gone from the API');
 });
+
+t.test('chart lists a page at a time, with the total', async (t) => {
+  const { app } = await buildTestApp(t);
+  for (const name of ['a', 'b', 'c', 'd', 'e']) await pushChart(app, `team/${name}`, chartTgz({ name, version: '1.0.0' }), '1.0.0');
+  const page = async (query: string) => JSON.parse((await app.inject({ method: 'GET', url: `/api/v1/charts?${query}` })).body);
+  const names = (body: { charts: { name: string }[] }) => body.charts.map((c) => c.name);
+  t.same(names(await page('limit=2')), ['a', 'b']);
+  t.same(names(await page('offset=2&limit=2')), ['c', 'd']);
+  t.same(names(await page('offset=4&limit=2')), ['e']);
+  t.same(names(await page('offset=3')), ['d', 'e'], 'without a limit, the rest');
+  t.equal((await page('offset=2&limit=2')).total, 5, 'the total counts every chart');
+  t.equal((await page('')).total, 5);
+  for (const bad of ['limit=0', 'limit=-1', 'offset=x', 'limit=1.5']) {
+    const res = await app.inject({ method: 'GET', url: `/api/v1/charts?${bad}` });
+    t.equal(res.statusCode, 400, bad);
+    t.equal(errorCode(res), 'BAD_REQUEST', bad);
+  }
+});
+
+t.test('chart lists follow pushes and deletes at once', async (t) => {
+  const { app } = await buildTestApp(t);
+  const list = async (query = '') => JSON.parse((await app.inject({ method: 'GET', url: `/api/v1/charts${query}` })).body);
+  await pushChart(app, 'team/a', chartTgz({ name: 'a', version: '1.0.0' }), '1.0.0');
+  t.same((await list()).charts.map((c: { repository: string }) => c.repository), ['team/a']);
+  await pushChart(app, 'team/b', chartTgz({ name: 'b', version: '1.0.0' }), '1.0.0');
+  await pushChart(app, 'team/a', chartTgz({ name: 'a', version: '1.1.0' }), '1.1.0');
+  t.match((await list()).charts, [{ repository: 'team/a', latestVersion: '1.1.0', versionCount: 2 }, { repository: 'team/b' }], 'a new chart and a new version');
+  t.equal((await app.inject({ method: 'DELETE', url: '/v2/team/b/manifests/1.0.0' })).statusCode, 202);
+  t.same((await list('?namespace=team')).charts.map((c: { repository: string }) => c.repository), ['team/a'], 'a deleted chart is gone');
+  t.same(JSON.parse((await app.inject({ method: 'GET', url: '/api/v1/namespaces' })).body).namespaces, [{ namespace: 'team', charts: 1 }]);
+});

@@ -35,7 +35,10 @@ t.test('crafted paths and parameters get a 4xx OCI error, never a 5xx', async (t
     ['DELETE', '/v2/_catalog'],
     ['PATCH', '/v2/'],
     ['GET', '/v2'],
-    ['GET', '/'],
+    ['GET', '/nowhere'],
+    ['GET', '/ui/..%2F..%2Fpackage.json'],
+    ['GET', '/ui/%2e%2e/%2e%2e/package.json'],
+    ['GET', '/ui/assets/../../../package.json'],
   ];
   for (const [method, url] of cases) {
     const res = await app.inject({ method: method as 'GET', url, payload: method === 'GET' || method === 'DELETE' ? undefined : 'x' });

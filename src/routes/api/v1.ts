@@ -4,17 +4,15 @@ import type { Registry } from '../../registry/index.js';
 import { repositoryAccess } from '../../auth/access.js';
 import type { Authorizer } from '../../auth/authorizer.js';
 import { authorize, requestOrigin } from '../access.js';
+import { wholeNumberParam } from '../query.js';
+import { queryParam } from '../v2/request.js';
 
 const fileTypes = { readme: 'text/markdown; charset=utf-8', values: 'application/yaml; charset=utf-8', 'values-schema': 'application/json' } as const;
 
-function query(request: FastifyRequest, name: string): string | undefined {
-  const value = (request.query as Record<string, unknown>)[name];
-  return typeof value === 'string' ? value : undefined;
-}
-
 /**
- * Chartroom's JSON API for charts: `/api/v1/search` (see src/search), `/api/v1/namespaces`, `/api/v1/charts[?namespace=&sort=name|updated]`,
- * `/api/v1/charts/<repository>`, `…/versions/<version>` and `…/versions/<version>/{readme,values,values-schema}`.
+ * Chartroom's JSON API for charts: `/api/v1/search` (see src/search), `/api/v1/namespaces`, `/api/v1/charts[?namespace=&sort=name|updated&offset=&limit=]`,
+ * `/api/v1/charts/<repository>`, `…/versions/<version>` and `…/versions/<version>/{readme,values,values-schema}`;
+ * `/api/v1/me`: whether access control is on and who the caller is (the web UI's sign-in button).
  */
 export async function apiV1Routes(app: FastifyInstance, options: { registry: Registry; authorizer: Authorizer }): Promise<void> {
   const { chartCatalog, chartSearch } = options.registry;
@@ -32,12 +30,18 @@ export async function apiV1Routes(app: FastifyInstance, options: { registry: Reg
     chartSearch.monocular((request.query as Record<string, unknown>).q, requestOrigin(request), visible(request)),
   );
 
+  app.get('/api/v1/me', { config: listing }, async (request) => {
+    const identity = request.grant?.identity;
+    return { auth: authorizer.enabled, user: identity && identity.kind !== 'anonymous' ? identity.name : null };
+  });
+
   app.get('/api/v1/namespaces', { config: listing }, async (request) => ({ namespaces: await chartCatalog.namespaces(visible(request)) }));
 
   app.get('/api/v1/charts', { config: listing }, async (request) => {
-    const sort = query(request, 'sort') ?? 'name';
+    const sort = queryParam(request, 'sort') ?? 'name';
     if (sort !== 'name' && sort !== 'updated') throw new OciError('BAD_REQUEST', 'sort must be name or updated');
-    return { charts: await chartCatalog.charts(query(request, 'namespace'), sort, visible(request)) };
+    const page = { offset: wholeNumberParam(request, 'offset', false) ?? 0, limit: wholeNumberParam(request, 'limit', true) };
+    return chartCatalog.chartPage(queryParam(request, 'namespace'), sort, page, visible(request));
   });
 
   app.get('/api/v1/charts/*', { config: { access: 'delegated' } }, async (request, reply) => {

@@ -1,5 +1,5 @@
 import multipart from '@fastify/multipart';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { OciError } from '../../errors.js';
 import type { StagedUpload } from '../../registry/chart-upload.js';
 import type { Registry } from '../../registry/index.js';
@@ -7,6 +7,7 @@ import { repositoryAccess } from '../../auth/access.js';
 import type { Authorizer } from '../../auth/authorizer.js';
 import { authorize, authRequest } from '../access.js';
 import { changeSource } from '../change-source.js';
+import { wholeNumberParam } from '../query.js';
 
 export interface ChartMuseumOptions {
   registry: Registry;
@@ -16,15 +17,6 @@ export interface ChartMuseumOptions {
 }
 
 const provenanceBytes = 1024 * 1024;
-
-function nonNegative(request: FastifyRequest, name: string, positive: boolean): number | undefined {
-  const value = (request.query as Record<string, unknown>)[name];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !/^\d{1,9}$/.test(value) || (positive && Number(value) === 0)) {
-    throw new OciError('BAD_REQUEST', `${name} is not a valid ${positive ? 'positive' : 'non-negative'} integer`);
-  }
-  return Number(value);
-}
 
 /**
  * ChartMuseum's API, so CI jobs and the cm-push plugin keep working: `/api/chartrepo/<namespace>/charts`
@@ -117,8 +109,8 @@ export async function chartMuseumRoutes(app: FastifyInstance, options: ChartMuse
       const list = /^(?:(.+)\/)?charts$/.exec(path);
       if (!list) throw new OciError('NOT_FOUND', 'not found');
       const grant = await authorize(authorizer, request, [], 'basic');
-      const offset = nonNegative(request, 'offset', false) ?? 0;
-      return reply.send(await chartUploads.list(list[1] ?? '', offset, nonNegative(request, 'limit', true), (r) => grant.may(r, 'pull')));
+      const offset = wholeNumberParam(request, 'offset', false) ?? 0;
+      return reply.send(await chartUploads.list(list[1] ?? '', offset, wholeNumberParam(request, 'limit', true), (r) => grant.may(r, 'pull')));
     },
   });
 }
