@@ -1,5 +1,5 @@
 import multipart from '@fastify/multipart';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { OciError } from '../../errors.js';
 import type { StagedUpload } from '../../registry/chart-upload.js';
 import type { Registry } from '../../registry/index.js';
