@@ -95,10 +95,12 @@ export async function createDiskBlobStore(root: string): Promise<BlobStore> {
           done(null, chunk);
         },
       });
+      // Opened before the body flows: a stream's own open can finish after a body that failed at
+      // once was cleaned up, and create the file again. `flush` fsyncs before the stream closes:
+      // the bytes are durable when the pipeline ends.
+      const handle = await open(file, offset === 0 ? 'w' : 'r+');
       try {
-        // `flush` fsyncs before the stream closes: the bytes are durable when the pipeline ends.
-        const sink = createWriteStream(file, { flags: offset === 0 ? 'w' : 'r+', start: offset, highWaterMark: writeBufferBytes, flush: true });
-        await pipeline(body, hashing, sink);
+        await pipeline(body, hashing, createWriteStream(file, { fd: handle, start: offset, highWaterMark: writeBufferBytes, flush: true }));
       } catch (err) {
         // Back to where it was: no file before the first bytes; if the cut fails, forget the
         // running state so the next request checks the file.

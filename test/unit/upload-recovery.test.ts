@@ -118,3 +118,20 @@ t.test('a first chunk that fails leaves no file', async (t) => {
   await t.rejects(store.append(id, failing, 0));
   t.same(readdirSync(join(dataDir, 'uploads')), []);
 });
+
+t.test('a body that fails before the upload file is even open leaves no file, not even later', async (t) => {
+  const dataDir = tempDataDir(t);
+  const store = await createDiskBlobStore(dataDir);
+  for (let i = 0; i < 20; i++) {
+    const id = await store.startUpload();
+    const broken = new Readable({
+      read() {
+        this.destroy(new Error('connection reset'));
+      },
+    });
+    await t.rejects(store.append(id, broken, 0));
+  }
+  // The file stream's open finishes on the thread pool after the pipeline has failed.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  t.same(readdirSync(join(dataDir, 'uploads')), [], 'no upload file appears after the cleanup');
+});
