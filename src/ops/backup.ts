@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import { cp, mkdir, open, readdir, readFile, rename, rm, rmdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { recordedBlobs } from '../db/sqlite-backup.js';
 import type { BlobRecord, Metadata } from '../db/metadata.js';
 import type { BlobStore } from '../storage/blob-store.js';
-import { blobFile, createDiskBlobStore } from '../storage/disk-blob-store.js';
+import { blobFile, createDiskBlobStore, syncPath } from '../storage/disk-blob-store.js';
 import { packageVersion } from '../version.js';
 
 /** What `backup.json` says of a backup; `format` changes when the layout does. */
@@ -84,11 +84,12 @@ export async function restore(source: string, dataDir: string): Promise<CopyRepo
     }
     if (recorded.length !== manifest.blobs) throw new BackupError(`backup.json names ${manifest.blobs} blobs, the database ${recorded.length}`);
     await cp(join(source, databaseFile), join(staging, databaseFile));
-    await syncFile(join(staging, databaseFile));
+    await syncPath(join(staging, databaseFile));
     const bytes = await copyBlobs(recorded, async (digest) => openFile(blobFile(source, digest)), staging);
     await copyExtras(source, staging);
     if (existsSync(dataDir)) await rmdir(dataDir);
     await rename(staging, dataDir);
+    await syncPath(dirname(resolve(dataDir)));
     return { blobs: recorded.length, bytes, durationMs: Math.round(performance.now() - started) };
   } catch (err) {
     await rm(staging, { recursive: true, force: true });
@@ -160,15 +161,6 @@ async function writeDurably(path: string, text: string): Promise<void> {
   const handle = await open(path, 'w');
   try {
     await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function syncFile(path: string): Promise<void> {
-  const handle = await open(path, 'r+');
-  try {
     await handle.sync();
   } finally {
     await handle.close();

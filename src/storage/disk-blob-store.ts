@@ -46,8 +46,8 @@ export async function createDiskBlobStore(root: string): Promise<BlobStore> {
   async function ensureDir(dir: string): Promise<void> {
     if (knownDirs.has(dir)) return;
     if ((await mkdir(dir, { recursive: true })) !== undefined) {
-      await syncDir(dirname(dir));
-      await syncDir(dirname(dirname(dir)));
+      await syncPath(dirname(dir));
+      await syncPath(dirname(dirname(dir)));
     }
     knownDirs.add(dir);
   }
@@ -152,7 +152,7 @@ export async function createDiskBlobStore(root: string): Promise<BlobStore> {
         // Another request committed the same digest at the same moment.
         if (code !== 'EEXIST' || (await fileSize(target)) !== size) throw err;
       }
-      await syncDir(dirname(target));
+      await syncPath(dirname(target));
       return { size };
     });
   }
@@ -236,8 +236,9 @@ async function hashFile(path: string, algorithm: string, length: number): Promis
   return hash;
 }
 
-async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
+/** fsyncs a file or a directory (its entries). */
+export async function syncPath(path: string): Promise<void> {
+  const handle = await open(path, 'r');
   try {
     await handle.sync();
   } finally {
