@@ -230,11 +230,28 @@ function openMetadata(config: Config) {
   return createSqliteMetadata(join(config.data, 'chartroom.db'), { searchIndex: config.charts.search });
 }
 
-/** The registry's stores for a command that works on the data directory beside a running server; logs go to stderr. */
-async function commandContext(config: Config): Promise<RegistryContext> {
-  const metadata = openMetadata(config);
-  const log = createLogger(config.logLevel, pino.destination({ dest: 2, sync: true }));
-  return { metadata, blobs: await createDiskBlobStore(config.data), config, log, now: Date.now, changes: noChangeListener };
+/** A failure the command expects (a bad backup, an unreadable index) is one line on stderr and exit status 1. */
+async function failingCleanly(work: () => Promise<number>): Promise<number> {
+  try {
+    return await work();
+  } catch (err) {
+    if (!(err instanceof BackupError || err instanceof ImportError)) throw err;
+    process.stderr.write(`chartroom: ${err.message}\n`);
+    return 1;
+  }
+}
+
+/** Runs a command on the registry's stores beside a (possibly running) server; logs go to stderr. */
+function withStores(config: Config, work: (ctx: RegistryContext) => Promise<number>): Promise<number> {
+  return failingCleanly(async () => {
+    const metadata = openMetadata(config);
+    try {
+      const log = createLogger(config.logLevel, pino.destination({ dest: 2, sync: true }));
+      return await work({ metadata, blobs: await createDiskBlobStore(config.data), config, log, now: Date.now, changes: noChangeListener });
+    } finally {
+      metadata.close();
+    }
+  });
 }
 
 async function rebuildCommand(config: Config): Promise<number> {
@@ -261,8 +278,7 @@ async function gcCommand(config: Config, flags: { dryRun: boolean; untagged: boo
     process.stderr.write(`chartroom: ${(err as Error).message}\n`);
     return 2;
   }
-  const ctx = await commandContext(config);
-  try {
+  return withStores(config, async (ctx) => {
     const gc = createGarbageCollector(ctx);
     const report = await gc.run({
       graceSeconds,
@@ -275,56 +291,35 @@ async function gcCommand(config: Config, flags: { dryRun: boolean; untagged: boo
     process.stderr.write(`gc ${verb} ${parts.join(', ')} in ${report.durationMs} ms\n`);
     if (report.held) process.stderr.write('blobs were left alone: a backup is copying them; run gc again once it is done\n');
     return 0;
-  } finally {
-    ctx.metadata.close();
-  }
+  });
 }
 
 async function backupCommand(config: Config, target: string): Promise<number> {
-  const ctx = await commandContext(config);
-  try {
+  return withStores(config, async (ctx) => {
     const report = await backup(ctx, config.data, target);
     process.stderr.write(`backup of ${config.data} written to ${target}: ${report.blobs} blobs (${formatBytes(report.bytes)}) in ${report.durationMs} ms\n`);
     return 0;
-  } catch (err) {
-    if (!(err instanceof BackupError)) throw err;
-    process.stderr.write(`chartroom: ${err.message}\n`);
-    return 1;
-  } finally {
-    ctx.metadata.close();
-  }
+  });
 }
 
 async function restoreCommand(source: string, dataDir: string): Promise<number> {
-  try {
+  return failingCleanly(async () => {
     const report = await restore(source, dataDir);
     process.stderr.write(`restored ${source} into ${dataDir}: ${report.blobs} blobs (${formatBytes(report.bytes)}) verified in ${report.durationMs} ms\n`);
     return 0;
-  } catch (err) {
-    if (!(err instanceof BackupError)) throw err;
-    process.stderr.write(`chartroom: ${err.message}\n`);
-    return 1;
-  }
+  });
 }
 
 async function importCommand(config: Config, source: string, namespace: string): Promise<number> {
-  const ctx = await commandContext(config);
-  try {
-    const registry = createRegistry(ctx);
-    const report = await importRepository(registry.chartUploads, source, {
+  return withStores(config, async (ctx) => {
+    const report = await importRepository(createRegistry(ctx).chartUploads, source, {
       namespace,
       maxChartBytes: config.charts.maxUnpackedBytes,
       onChart: (chart, outcome) => process.stdout.write(`${chart}\t${outcome}\n`),
     });
     process.stderr.write(`import from ${source}: ${report.imported} stored, ${report.unchanged} unchanged, ${report.failed.length} failed\n`);
     return report.failed.length > 0 ? 1 : 0;
-  } catch (err) {
-    if (!(err instanceof ImportError)) throw err;
-    process.stderr.write(`chartroom: ${err.message}\n`);
-    return 1;
-  } finally {
-    ctx.metadata.close();
-  }
+  });
 }
 
 function formatBytes(bytes: number): string {
