@@ -3,7 +3,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { runCli, type CliResult } from '../helpers/cli.js';
-import { describe, mediaTypes, sha256 } from '../helpers/oci.js';
+import { imageManifest, mediaTypes, sha256 } from '../helpers/oci.js';
 import { startServer, tempDataDir } from '../helpers/server.js';
 
 
@@ -39,14 +39,7 @@ t.test('chartroom gc runs while clients push and delete; nothing referenced is e
     const repository = `team/w${worker}`;
     const config = Buffer.from(JSON.stringify({ worker, round }));
     const layers = [shared[(worker + round) % shared.length] as Buffer, randomBytes(1024 + round)];
-    const manifest = Buffer.from(
-      JSON.stringify({
-        schemaVersion: 2,
-        mediaType: mediaTypes.ociManifest,
-        config: describe(config, mediaTypes.ociConfig),
-        layers: layers.map((layer) => describe(layer, mediaTypes.ociLayer)),
-      }),
-    );
+    const manifest = imageManifest(config, layers);
     for (let attempt = 1; ; attempt++) {
       for (const blob of [config, ...layers]) await pushBlob(repository, blob);
       const res = await fetch(`${server.url}/v2/${repository}/manifests/r${round}`, {

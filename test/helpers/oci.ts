@@ -52,6 +52,19 @@ export interface PushedImage {
   layers: Buffer[];
 }
 
+/** An OCI image manifest for a config and layers (plus any extra fields). */
+export function imageManifest(config: Buffer, layers: Buffer[], extra: Record<string, unknown> = {}): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: mediaTypes.ociManifest,
+      config: describe(config, mediaTypes.ociConfig),
+      layers: layers.map((layer) => describe(layer, mediaTypes.ociLayer)),
+      ...extra,
+    }),
+  );
+}
+
 /** Pushes a config and layers, then an OCI image manifest referencing them. */
 export async function pushImage(
   app: FastifyInstance,
@@ -63,15 +76,7 @@ export async function pushImage(
   const layers = [randomBytes(512), randomBytes(1024)];
   await pushBlob(app, repository, config);
   for (const layer of layers) await pushBlob(app, repository, layer);
-  const manifest = Buffer.from(
-    JSON.stringify({
-      schemaVersion: 2,
-      mediaType: mediaTypes.ociManifest,
-      config: describe(config, mediaTypes.ociConfig),
-      layers: layers.map((layer) => describe(layer, mediaTypes.ociLayer)),
-      ...extra,
-    }),
-  );
+  const manifest = imageManifest(config, layers, extra);
   const res = await putManifest(app, repository, reference, manifest);
   if (res.statusCode !== 201) throw new Error(`manifest push failed: ${res.statusCode} ${res.body}`);
   return { manifest, digest: sha256(manifest), config, layers };
