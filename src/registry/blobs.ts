@@ -1,6 +1,5 @@
-import type { Readable } from 'node:stream';
 import { OciError } from '../errors.js';
-import type { ByteRange } from '../storage/blob-store.js';
+import { BlobMissingError, type BlobContent, type ByteRange } from '../storage/blob-store.js';
 import type { RegistryContext } from './context.js';
 import { checkDigest, checkName } from './grammar.js';
 
@@ -10,7 +9,7 @@ export interface BlobRead {
   /** Present when the request asked for a satisfiable single range. */
   range?: ByteRange;
   /** Absent for HEAD. */
-  body?: Readable;
+  content?: BlobContent;
 }
 
 /**
@@ -44,6 +43,16 @@ function unsatisfiable(size: number): OciError {
   });
 }
 
+/** A recorded blob's bytes; a record whose content went missing is a BLOB_UNKNOWN, not a server error. */
+export async function readContent(blobs: RegistryContext['blobs'], digest: string, range?: ByteRange): Promise<BlobContent> {
+  try {
+    return await blobs.read(digest, range);
+  } catch (err) {
+    if (err instanceof BlobMissingError) throw new OciError('BLOB_UNKNOWN', 'blob content is missing', { detail: { digest } });
+    throw err;
+  }
+}
+
 export function createBlobs(ctx: RegistryContext) {
   const { metadata, blobs } = ctx;
 
@@ -63,18 +72,8 @@ export function createBlobs(ctx: RegistryContext) {
     async get(repository: string, digestParam: string, rangeHeader: string | undefined): Promise<BlobRead> {
       const { digest, size } = await linked(repository, digestParam);
       const range = size === 0 ? undefined : parseRange(rangeHeader, size);
-      let body: Readable;
-      try {
-        // An explicit end lets the stream finish with the last byte instead of one read later,
-        // so the response completes as soon as the client has it.
-        body = await blobs.open(digest, range ?? (size > 0 ? { start: 0, end: size - 1 } : undefined));
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-          throw new OciError('BLOB_UNKNOWN', 'blob content is missing', { detail: { digest } });
-        }
-        throw err;
-      }
-      return range ? { digest, size, range, body } : { digest, size, body };
+      const content = await readContent(blobs, digest, range ?? (size > 0 ? { start: 0, end: size - 1 } : undefined));
+      return range ? { digest, size, range, content } : { digest, size, content };
     },
 
     /** Unlinks the blob from the repository; the bytes go when garbage collection finds them unused. */

@@ -1,13 +1,14 @@
-import type { Readable } from 'node:stream';
 import semver from 'semver';
 import type { ChartVersion } from '../db/metadata.js';
 import { OciError } from '../errors.js';
+import type { BlobContent } from '../storage/blob-store.js';
+import { readContent } from './blobs.js';
 import { createChartIndex, type IndexDocument, type IndexFormat } from './chart-index.js';
 import type { RegistryContext } from './context.js';
 import { isValidName, truncate } from './grammar.js';
 
 export interface ChartDownload {
-  body: Readable;
+  content: BlobContent;
   size: number;
   digest: string;
   kind: 'chart' | 'provenance';
@@ -48,9 +49,8 @@ export function createChartRepository(ctx: RegistryContext) {
       const kind = match?.[2] ? 'provenance' : 'chart';
       const digest = kind === 'chart' ? version?.chartDigest : version?.provDigest;
       if (!version || !digest) throw new OciError('NOT_FOUND', `no chart file ${truncate(file)} in this repository`);
-      const stat = await blobs.stat(digest);
-      if (!stat) throw new OciError('BLOB_UNKNOWN', 'chart content is missing', { detail: { digest } });
-      return { body: await blobs.open(digest, stat.size > 0 ? { start: 0, end: stat.size - 1 } : undefined), size: stat.size, digest, kind };
+      const content = await readContent(blobs, digest);
+      return { content, size: content.length, digest, kind };
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 
 /** Inclusive byte range, as in HTTP `Range: bytes=start-end`. */
 export interface ByteRange {
@@ -13,10 +13,28 @@ export interface StoredBlob {
   changedAt: number;
 }
 
+/**
+ * A blob's bytes ready to go out: already opened, so a missing blob fails before a response
+ * starts; written into the response when asked.
+ */
+export interface BlobContent {
+  /** How many bytes `writeTo` writes. */
+  length: number;
+  /** All the bytes at once: for small blobs, cheaper than writing them into the response. */
+  bytes(): Promise<Buffer>;
+  /** Writes the bytes into `destination` without ending it; resolves once the last one is handed over. */
+  writeTo(destination: Writable): Promise<void>;
+  /** Lets go of what it holds without writing (a 304, a request that failed first). */
+  close(): Promise<void>;
+}
+
 /** Bytes only: a blob store knows digests and upload ids, nothing of repositories. */
 export interface BlobStore {
   stat(digest: string): Promise<{ size: number } | undefined>;
+  /** A stream of the blob's bytes (or a range of them), for reading them here; fails with BlobMissingError. */
   open(digest: string, range?: ByteRange): Promise<Readable>;
+  /** The blob's bytes (or a range) for sending to a client, the cheapest way this store can; fails with BlobMissingError. */
+  read(digest: string, range?: ByteRange): Promise<BlobContent>;
   /** Starts an empty upload and returns its id. */
   startUpload(): Promise<string>;
   /**
@@ -52,6 +70,13 @@ export interface BlobStore {
   listUploads(): Promise<string[]>;
   /** Resolves when a new upload could be written (readiness); rejects with the reason otherwise. */
   checkWritable(): Promise<void>;
+}
+
+export class BlobMissingError extends Error {
+  constructor(readonly digest: string) {
+    super(`no stored content for ${digest}`);
+    this.name = 'BlobMissingError';
+  }
 }
 
 export class DigestMismatchError extends Error {

@@ -1,14 +1,17 @@
 import { createHash, randomUUID, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, fstat, open as openFile, rmSync, type Stats } from 'node:fs';
 import { link, mkdir, open, readdir, rm, stat, truncate, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { closeFile, readAt, sendFileRange } from './file-sender.js';
 import {
+  BlobMissingError,
   BlobTooLargeError,
   DigestMismatchError,
   UploadBusyError,
   UploadMissingError,
+  type BlobContent,
   type BlobStore,
   type ByteRange,
 } from './blob-store.js';
@@ -166,9 +169,31 @@ export async function createDiskBlobStore(root: string): Promise<BlobStore> {
       const stream = createReadStream(blobPath(digest), { highWaterMark: readBufferBytes, ...(range ?? {}) });
       await new Promise<void>((resolve, reject) => {
         stream.once('open', () => resolve());
-        stream.once('error', reject);
+        stream.once('error', (err) => reject(missingAs(err, digest)));
       });
       return stream;
+    },
+    async read(digest, range?: ByteRange): Promise<BlobContent> {
+      const fd = await openForReading(blobPath(digest)).catch((err: unknown) => {
+        throw missingAs(err, digest);
+      });
+      let length: number;
+      try {
+        length = range ? range.end - range.start + 1 : (await fstatFile(fd)).size;
+      } catch (err) {
+        await closeFile(fd);
+        throw err;
+      }
+      return {
+        length,
+        async bytes() {
+          const bytes = Buffer.allocUnsafe(length);
+          if ((await readAt(fd, bytes, length, range?.start ?? 0)) !== length) throw new Error(`${digest} ends early`);
+          return bytes;
+        },
+        writeTo: (destination) => sendFileRange(fd, range?.start ?? 0, length, destination),
+        close: () => closeFile(fd),
+      };
     },
     async startUpload() {
       const id = randomUUID();
@@ -215,6 +240,19 @@ export async function createDiskBlobStore(root: string): Promise<BlobStore> {
       await unlink(probe);
     },
   };
+}
+
+function openForReading(path: string): Promise<number> {
+  return new Promise((resolve, reject) => openFile(path, 'r', (err, fd) => (err ? reject(err) : resolve(fd))));
+}
+
+function fstatFile(fd: number): Promise<Stats> {
+  return new Promise((resolve, reject) => fstat(fd, (err, stats) => (err ? reject(err) : resolve(stats))));
+}
+
+/** A missing file as the store's error; anything else as it came. */
+function missingAs(err: unknown, digest: string): unknown {
+  return (err as NodeJS.ErrnoException).code === 'ENOENT' ? new BlobMissingError(digest) : err;
 }
 
 async function fileSize(path: string): Promise<number | undefined> {

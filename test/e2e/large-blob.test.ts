@@ -77,3 +77,65 @@ t.test('a 1 GiB streamed upload does not grow the server by more than a few tens
   const head = await send(`${url}/v2/big/blob/blobs/${digest}`, 'HEAD');
   t.equal(head.headers['content-length'], String(totalBytes));
 });
+
+/** Fetches a URL; `leaveAfter` bytes in, the client hangs up; `pauseMs` stalls reading once, so the server's writes back up. */
+function download(url: string, options: { range?: string; leaveAfter?: number; pauseMs?: number } = {}): Promise<{ status: number; bytes: number; sha256: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { headers: options.range ? { range: options.range } : {} }, (res) => {
+      const hash = createHash('sha256');
+      let bytes = 0;
+      let paused = false;
+      res.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        hash.update(chunk);
+        if (options.leaveAfter !== undefined && bytes >= options.leaveAfter) {
+          req.destroy();
+          resolve({ status: res.statusCode ?? 0, bytes, sha256: '' });
+        } else if (options.pauseMs && !paused && bytes > 4 * mib) {
+          paused = true;
+          res.pause();
+          setTimeout(() => res.resume(), options.pauseMs);
+        }
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes, sha256: hash.digest('hex') }));
+      res.on('error', reject);
+    });
+    req.on('error', (err) => (options.leaveAfter !== undefined ? undefined : reject(err)));
+    req.end();
+  });
+}
+
+t.test('blob downloads at once, some cut short or stalled, each get exactly their bytes', async (t) => {
+  const { startServer } = await import('../helpers/server.js');
+  const server = await startServer(t);
+  const blob = randomBytes(24 * mib + 12345);
+  const digest = `sha256:${createHash('sha256').update(blob).digest('hex')}`;
+  const started = await send(`${server.url}/v2/many/readers/blobs/uploads/`, 'POST');
+  const put = await send(`${server.url}${started.headers.location as string}?digest=${digest}`, 'PUT', Readable.from([blob]));
+  t.equal(put.status, 201);
+
+  const url = `${server.url}/v2/many/readers/blobs/${digest}`;
+  const whole = createHash('sha256').update(blob).digest('hex');
+  const rangeStart = 3 * mib + 7;
+  const rangeEnd = 19 * mib + 3;
+  const results = await Promise.all([
+    download(url),
+    download(url, { leaveAfter: 2 * mib }),
+    download(url, { pauseMs: 300 }),
+    download(url, { leaveAfter: 5 * mib }),
+    download(url, { range: `bytes=${rangeStart}-${rangeEnd}` }),
+    download(url, { leaveAfter: 1 }),
+    download(url),
+  ]);
+  for (const i of [0, 2, 6]) {
+    t.equal(results[i]?.status, 200);
+    t.equal(results[i]?.bytes, blob.length, `download ${i} got every byte`);
+    t.equal(results[i]?.sha256, whole, `download ${i} got the right bytes`);
+  }
+  t.equal(results[4]?.status, 206);
+  t.equal(results[4]?.sha256, createHash('sha256').update(blob.subarray(rangeStart, rangeEnd + 1)).digest('hex'), 'the range holds its bytes');
+  // Chunks of the downloads that were cut short must not turn up in later ones.
+  const after = await Promise.all([download(url), download(url, { range: 'bytes=-1000' })]);
+  t.equal(after[0]?.sha256, whole);
+  t.equal(after[1]?.sha256, createHash('sha256').update(blob.subarray(blob.length - 1000)).digest('hex'));
+});

@@ -4,6 +4,7 @@ import { OciError } from '../../errors.js';
 import type { IndexFormat } from '../../registry/chart-index.js';
 import type { Authorizer } from '../../auth/authorizer.js';
 import { authorize, authRequest } from '../access.js';
+import { sendBlobContent } from '../blob-content.js';
 
 export interface ChartRepoOptions {
   registry: Registry;
@@ -81,10 +82,10 @@ export async function chartRepoRoutes(app: FastifyInstance, options: ChartRepoOp
         'cache-control': 'max-age=31536000, immutable',
       });
       if (request.headers['if-none-match'] === `"${download.digest}"`) {
-        download.body.destroy();
+        await download.content.close();
         return reply.code(304).send();
       }
-      return reply.send(download.body);
+      return sendBlobContent(reply, download.content);
     },
   });
 }

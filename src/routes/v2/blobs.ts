@@ -1,6 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import { repositoryAccess } from '../../auth/access.js';
 import type { BlobRead } from '../../registry/blobs.js';
+import { sendBlobContent } from '../blob-content.js';
 import type { V2ResourceFactory } from './types.js';
 import { header } from './request.js';
 
@@ -29,15 +30,16 @@ export const blobsResource: V2ResourceFactory = ({ blobs }) => ({
     GET: {
       access: ([name = '']) => ({ required: [repositoryAccess(name, 'pull')] }),
       async handle(request, reply, [name = '', digest = '']) {
-      const blob = await blobs.get(name, digest, header(request, 'range'));
-      blobHeaders(reply, blob);
-      if (blob.range) {
-        const { start, end } = blob.range;
-        reply.code(206).header('content-range', `bytes ${start}-${end}/${blob.size}`).header('content-length', end - start + 1);
-      } else {
-        reply.code(200).header('content-length', blob.size);
-      }
-      return reply.send(blob.body);
+        const blob = await blobs.get(name, digest, header(request, 'range'));
+        blobHeaders(reply, blob);
+        if (blob.range) {
+          const { start, end } = blob.range;
+          reply.code(206).header('content-range', `bytes ${start}-${end}/${blob.size}`);
+        } else {
+          reply.code(200);
+        }
+        if (!blob.content) return reply.header('content-length', 0).send();
+        return sendBlobContent(reply.header('content-length', blob.content.length), blob.content);
       },
     },
     DELETE: {
