@@ -1,4 +1,5 @@
 import type { ChartMetadata } from '../charts/chart-yaml.js';
+import type { UploadState } from '../storage/blob-store.js';
 
 /**
  * Everything Chartroom knows besides blob bytes. Each method is one transaction; methods return
@@ -16,16 +17,20 @@ export interface Metadata {
 
   createUpload(upload: UploadRecord): Promise<void>;
   getUpload(id: string): Promise<UploadRecord | undefined>;
-  setUploadOffset(id: string, offset: number, updatedAt: number): Promise<void>;
+  /**
+   * Records that an upload grew from `from` to `to` bytes, with the blob store's state for it;
+   * false (and nothing changed) when the session is gone or no longer at `from`.
+   */
+  advanceUpload(id: string, from: number, to: number, state: UploadState, updatedAt: number): Promise<boolean>;
   deleteUpload(id: string): Promise<boolean>;
   /**
    * Ends an upload: removes its session and records the blob, linked into the repository.
-   * `fileIsThere` is asked under the write lock garbage collection takes to remove files; when it
+   * `fileIsThere` is asked under the lock garbage collection takes to remove files; when it
    * says no (a collection removed the stored copy meanwhile) nothing changes and BlobVanishedError is thrown.
    */
-  completeUpload(id: string, repository: string, blob: { digest: string; size: number }, fileIsThere: () => boolean): Promise<void>;
+  completeUpload(id: string, repository: string, blob: { digest: string; size: number }, fileIsThere: BlobCheck): Promise<void>;
   /** Records a blob that arrived without a session (already stored) and links it; see completeUpload. */
-  linkNewBlob(repository: string, blob: { digest: string; size: number }, fileIsThere: () => boolean): Promise<void>;
+  linkNewBlob(repository: string, blob: { digest: string; size: number }, fileIsThere: BlobCheck): Promise<void>;
   staleUploads(updatedBefore: number): Promise<UploadRecord[]>;
   /** Upload ids with a session row, for reconciling the uploads folder. */
   uploadIds(): Promise<Set<string>>;
@@ -68,8 +73,8 @@ export interface Metadata {
   /** Forgets those blobs (and their links) that are still garbage and returns them. Their files go after, see removeUnrecordedBlob. */
   forgetBlobs(digests: string[], before: number): Promise<string[]>;
   hasBlob(digest: string): Promise<boolean>;
-  /** Runs `removeFile` under the write lock blob registration takes, unless the blob is recorded or removals are held; true when it ran. */
-  removeUnrecordedBlob(digest: string, removeFile: () => void): Promise<boolean>;
+  /** Runs `removeFile` under the lock blob registration takes, unless the blob is recorded or removals are held; true when it ran. */
+  removeUnrecordedBlob(digest: string, removeFile: () => void | Promise<void>): Promise<boolean>;
   /** Holds garbage collection's file removals until `until` (or release), e.g. while a backup copies files. */
   holdFileRemovals(name: string, until: number): Promise<void>;
   releaseHold(name: string): Promise<void>;
@@ -96,6 +101,17 @@ export interface Metadata {
   onChange(listener: (repository: string) => void): void;
 
   close(): void;
+}
+
+/** Whether a blob's stored copy is there; the embedded store, whose transactions are synchronous, needs a plain answer. */
+export type BlobCheck = () => boolean | Promise<boolean>;
+
+/** Thrown by a metadata store that cannot wait for a blob store inside its transactions. */
+export class SynchronousBlobStoreRequired extends Error {
+  constructor() {
+    super('the embedded metadata store needs a blob store that answers synchronously (the disk store)');
+    this.name = 'SynchronousBlobStoreRequired';
+  }
 }
 
 /** A recorded blob. */
@@ -131,6 +147,8 @@ export interface UploadRecord {
   id: string;
   repository: string;
   offset: number;
+  /** The blob store's record of the upload so far (see BlobStore.append). */
+  state?: UploadState;
   startedAt: number;
   updatedAt: number;
 }

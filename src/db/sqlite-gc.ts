@@ -1,5 +1,5 @@
 import { writeTransaction, type Db } from './database.js';
-import type { BlobRecord, GarbageManifest } from './metadata.js';
+import { SynchronousBlobStoreRequired, type BlobRecord, type GarbageManifest } from './metadata.js';
 
 // A blob is garbage when no manifest references it and it was neither stored nor linked into a
 // repository since the cutoff (`@before`): a blob pushed just before its manifest is kept.
@@ -65,9 +65,9 @@ export function createGcStatements(db: Db) {
      * Registering a blob takes the same lock and checks its file is there, so no record ever names
      * a removed file; a backup holds removals while it copies files.
      */
-    removeUnrecorded: writeTransaction(db, (digest: string, removeFile: () => void): boolean => {
+    removeUnrecorded: writeTransaction(db, (digest: string, removeFile: () => void | Promise<void>): boolean => {
       if (q.hasBlob.get(digest) || q.held.get(Date.now())) return false;
-      removeFile();
+      if (removeFile() instanceof Promise) throw new SynchronousBlobStoreRequired();
       return true;
     }),
     removalsHeld(): boolean {

@@ -21,12 +21,13 @@ import type {
   StoredManifest,
   UploadRecord,
 } from './metadata.js';
-import { BlobVanishedError } from './metadata.js';
+import { BlobVanishedError, SynchronousBlobStoreRequired, type BlobCheck } from './metadata.js';
 
 interface UploadRow {
   id: string;
   repository: string;
   offset: number;
+  state: string | null;
   started_at: number;
   updated_at: number;
 }
@@ -158,7 +159,9 @@ export function createSqliteMetadata(file: string, options: { searchIndex?: bool
       'INSERT INTO uploads (id, repository, "offset", started_at, updated_at) VALUES (?, ?, ?, ?, ?)',
     ),
     upload: sessions.prepare<[string], UploadRow>('SELECT * FROM uploads WHERE id = ?'),
-    uploadOffset: sessions.prepare<[number, number, string]>('UPDATE uploads SET "offset" = ?, updated_at = ? WHERE id = ?'),
+    advanceUpload: sessions.prepare<[number, string | null, number, string, number]>(
+      'UPDATE uploads SET "offset" = ?, state = ?, updated_at = ? WHERE id = ? AND "offset" = ?',
+    ),
     dropUpload: sessions.prepare<[string]>('DELETE FROM uploads WHERE id = ?'),
     deleteUpload: db.prepare<[string]>('DELETE FROM uploads WHERE id = ?'),
     staleUploads: sessions.prepare<[number], UploadRow>('SELECT * FROM uploads WHERE updated_at < ?'),
@@ -292,14 +295,16 @@ export function createSqliteMetadata(file: string, options: { searchIndex?: bool
   }
 
   /** Checks the file only after writing, when the transaction holds the write lock garbage collection needs to remove it. */
-  function insertBlobAndLink(repository: string, blob: { digest: string; size: number }, fileIsThere: () => boolean): void {
+  function insertBlobAndLink(repository: string, blob: { digest: string; size: number }, fileIsThere: BlobCheck): void {
     const now = Date.now();
     q.insertBlob.run(blob.digest, blob.size, now);
     q.link.run(ensureRepository(repository, now), blob.digest, now);
-    if (!fileIsThere()) throw new BlobVanishedError(blob.digest);
+    const there = fileIsThere();
+    if (there instanceof Promise) throw new SynchronousBlobStoreRequired();
+    if (!there) throw new BlobVanishedError(blob.digest);
   }
 
-  const completeUpload = writeTransaction(db, (id: string, repository: string, blob: { digest: string; size: number }, fileIsThere: () => boolean) => {
+  const completeUpload = writeTransaction(db, (id: string, repository: string, blob: { digest: string; size: number }, fileIsThere: BlobCheck) => {
     q.deleteUpload.run(id);
     insertBlobAndLink(repository, blob, fileIsThere);
   });
@@ -398,8 +403,8 @@ export function createSqliteMetadata(file: string, options: { searchIndex?: bool
       const row = q.upload.get(id);
       return row && toUpload(row);
     },
-    async setUploadOffset(id, offset, updatedAt) {
-      q.uploadOffset.run(offset, updatedAt, id);
+    async advanceUpload(id, from, to, state, updatedAt) {
+      return q.advanceUpload.run(to, state ?? null, updatedAt, id, from).changes > 0;
     },
     async deleteUpload(id) {
       return q.dropUpload.run(id).changes > 0;
@@ -554,7 +559,7 @@ export function createSqliteMetadata(file: string, options: { searchIndex?: bool
 }
 
 function toUpload(row: UploadRow): UploadRecord {
-  return { id: row.id, repository: row.repository, offset: row.offset, startedAt: row.started_at, updatedAt: row.updated_at };
+  return { id: row.id, repository: row.repository, offset: row.offset, state: row.state ?? undefined, startedAt: row.started_at, updatedAt: row.updated_at };
 }
 
 function toManifest(row: ManifestRow): StoredManifest {

@@ -110,7 +110,7 @@ async function copyBlobs(recorded: BlobRecord[], openBlob: (digest: string) => P
       } catch (err) {
         throw new BackupError(`blob ${blob.digest} is recorded but cannot be read: ${(err as Error).message}`);
       }
-      const size = await target.append(id, source, 0);
+      const { size } = await target.append(id, source, 0);
       await target.commit(id, blob.digest, size).catch((err: Error) => {
         throw new BackupError(`blob ${blob.digest} is damaged: ${err.message}`);
       });

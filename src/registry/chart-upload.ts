@@ -6,7 +6,7 @@ import type { IndexEntry } from '../charts/index-document.js';
 import { chartConfig, chartManifest, helmMediaTypes, type BlobRef } from '../charts/oci-layout.js';
 import { provenanceSubject } from '../charts/provenance.js';
 import { OciError } from '../errors.js';
-import { BlobTooLargeError } from '../storage/blob-store.js';
+import { BlobTooLargeError, type UploadState } from '../storage/blob-store.js';
 import { toEntry } from './chart-index.js';
 import type { ChangeSource } from './changes.js';
 import type { RegistryContext } from './context.js';
@@ -42,6 +42,7 @@ async function readSmall(stream: Readable, limit: number): Promise<string> {
 /** An upload received but not yet a blob: checked first, committed only when the chart is accepted. */
 export interface StagedBlob extends BlobRef {
   id: string;
+  state: UploadState;
 }
 
 export interface StagedUpload {
@@ -65,8 +66,8 @@ export function createChartUploads(ctx: RegistryContext, manifests: Manifests) {
     const now = ctx.now();
     await metadata.createUpload({ id, repository: unownedUploads, offset: 0, startedAt: now, updatedAt: now });
     try {
-      await blobs.append(id, body, 0, maxBytes);
-      return { id, ...(await blobs.uploadDigest(id)) };
+      const { state } = await blobs.append(id, body, 0, { maxSize: maxBytes });
+      return { id, state, ...(await blobs.uploadDigest(id, state)) };
     } catch (err) {
       await drop(id);
       if (err instanceof BlobTooLargeError) throw new OciError('SIZE_INVALID', `the upload is larger than ${err.limit} bytes`, { status: 413 });
@@ -74,24 +75,24 @@ export function createChartUploads(ctx: RegistryContext, manifests: Manifests) {
     }
   }
 
-  async function drop(id: string): Promise<void> {
+  async function drop(id: string, state?: UploadState): Promise<void> {
     await metadata.deleteUpload(id).catch(() => false);
-    await blobs.abort(id).catch(() => undefined);
+    await blobs.abort(id, state).catch(() => undefined);
   }
 
   async function discard(upload: StagedUpload): Promise<void> {
-    for (const staged of [upload.chart, upload.prov]) if (staged) await drop(staged.id);
+    for (const staged of [upload.chart, upload.prov]) if (staged) await drop(staged.id, staged.state);
   }
 
   /** Makes an accepted upload a blob (linking happens with the manifest). */
   async function commit(staged: StagedBlob): Promise<BlobRef> {
-    await blobs.commit(staged.id, staged.digest, staged.size);
+    await blobs.commit(staged.id, staged.digest, staged.size, staged.state);
     return { digest: staged.digest, size: staged.size };
   }
 
   async function chartOf(staged: StagedBlob): Promise<ChartMetadata> {
     try {
-      const files = await readChartArchive(await blobs.openUpload(staged.id), {
+      const files = await readChartArchive(await blobs.openUpload(staged.id, staged.state), {
         maxUnpackedBytes: config.charts.maxUnpackedBytes,
         maxFileBytes: config.charts.maxFileBytes,
       });
@@ -104,7 +105,7 @@ export function createChartUploads(ctx: RegistryContext, manifests: Manifests) {
 
   async function provenanceOf(staged: StagedBlob): Promise<{ name: string; version: string }> {
     try {
-      return provenanceSubject(await readSmall(await blobs.openUpload(staged.id), maxProvenanceBytes));
+      return provenanceSubject(await readSmall(await blobs.openUpload(staged.id, staged.state), maxProvenanceBytes));
     } catch (err) {
       if (err instanceof ChartError) throw badChart(err.message);
       throw err;
@@ -162,10 +163,10 @@ export function createChartUploads(ctx: RegistryContext, manifests: Manifests) {
       // Linked while the uploads are still there, to commit again should a collection remove a stored copy first.
       const linked: [BlobRef, StagedBlob | undefined][] = [[chartBlob, chart], [configBlob, configStaged], ...(provBlob ? [[provBlob, prov] as [BlobRef, StagedBlob]] : [])];
       for (const [blob, staged] of linked) {
-        await recordCommitted(staged && (() => commit(staged)), () => metadata.linkNewBlob(repository, blob, () => blobs.hasSync(blob.digest)));
+        await recordCommitted(staged && (() => commit(staged)), () => metadata.linkNewBlob(repository, blob, () => blobs.has(blob.digest)));
       }
     } finally {
-      await drop(configStaged.id);
+      await drop(configStaged.id, configStaged.state);
     }
     const manifest = chartManifest(meta, configBlob, chartBlob, provBlob, new Date(ctx.now()));
     await manifests.put(

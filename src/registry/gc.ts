@@ -75,7 +75,7 @@ export function createGarbageCollector(ctx: RegistryContext) {
       const sizes = new Map(page.map((blob) => [blob.digest, blob.size]));
       const gone = options.dryRun ? [...sizes.keys()] : await metadata.forgetBlobs([...sizes.keys()], before);
       for (const digest of gone) {
-        if (!options.dryRun) await metadata.removeUnrecordedBlob(digest, () => blobs.removeSync(digest));
+        if (!options.dryRun) await metadata.removeUnrecordedBlob(digest, () => blobs.remove(digest));
         const size = sizes.get(digest) ?? 0;
         count(tally, size);
         options.onItem?.({ kind: 'blob', digest, size });
@@ -89,7 +89,7 @@ export function createGarbageCollector(ctx: RegistryContext) {
     for await (const file of blobs.list()) {
       if (stopping) return;
       if (file.changedAt >= before || (await metadata.hasBlob(file.digest))) continue;
-      if (options.dryRun || (await metadata.removeUnrecordedBlob(file.digest, () => blobs.removeSync(file.digest)))) {
+      if (options.dryRun || (await metadata.removeUnrecordedBlob(file.digest, () => blobs.remove(file.digest)))) {
         count(tally, file.size);
         options.onItem?.({ kind: 'file', digest: file.digest, size: file.size });
       }

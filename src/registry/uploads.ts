@@ -6,6 +6,7 @@ import {
   DigestMismatchError,
   UploadBusyError,
   UploadMissingError,
+  type UploadState,
 } from '../storage/blob-store.js';
 import type { RegistryContext } from './context.js';
 import { checkDigest, checkName, checkUploadId } from './grammar.js';
@@ -68,31 +69,34 @@ export function createUploads(ctx: RegistryContext) {
         headers: { 'retry-after': '1', connection: 'close' },
       });
     }
-    let offset: number;
+    let written: { size: number; state?: UploadState };
     writing += 1;
     try {
-      offset = await blobs.append(upload.id, body.stream, upload.offset, maxBlob);
+      written = await blobs.append(upload.id, body.stream, upload.offset, { maxSize: maxBlob, state: upload.state });
     } catch (err) {
       throw translateStoreError(err);
     } finally {
       writing -= 1;
     }
-    if (!final) await metadata.setUploadOffset(upload.id, offset, ctx.now());
-    return offset;
+    if (!final && !(await metadata.advanceUpload(upload.id, upload.offset, written.size, written.state, ctx.now()))) {
+      // Another process wrote to the session meanwhile (a client sending two chunks at once).
+      throw new OciError('BLOB_UPLOAD_INVALID', 'the upload moved on while this chunk was written; ask where it is and go on from there', { status: 409 });
+    }
+    upload.offset = written.size;
+    upload.state = written.state;
+    return written.size;
   }
 
   async function finish(upload: UploadRecord, digest: string): Promise<string> {
     try {
-      const { size } = await blobs.commit(upload.id, digest, upload.offset);
-      await recordCommitted(
-        () => blobs.commit(upload.id, digest, upload.offset),
-        () => metadata.completeUpload(upload.id, upload.repository, { digest, size }, () => blobs.hasSync(digest)),
-      );
-      await blobs.abort(upload.id);
+      const commit = (): Promise<{ size: number }> => blobs.commit(upload.id, digest, upload.offset, upload.state);
+      const { size } = await commit();
+      await recordCommitted(commit, () => metadata.completeUpload(upload.id, upload.repository, { digest, size }, () => blobs.has(digest)));
+      await blobs.abort(upload.id, upload.state);
       return digest;
     } catch (err) {
       if (err instanceof DigestMismatchError) {
-        await discard(upload.id);
+        await discard(upload);
         throw new OciError('DIGEST_INVALID', 'provided digest did not match uploaded content', {
           detail: { expected: err.expected, actual: err.actual },
         });
@@ -101,9 +105,9 @@ export function createUploads(ctx: RegistryContext) {
     }
   }
 
-  async function discard(id: string): Promise<void> {
-    await metadata.deleteUpload(id);
-    await blobs.abort(id);
+  async function discard(upload: Pick<UploadRecord, 'id' | 'state'>): Promise<void> {
+    await metadata.deleteUpload(upload.id);
+    await blobs.abort(upload.id, upload.state);
   }
 
   return {
@@ -124,10 +128,10 @@ export function createUploads(ctx: RegistryContext) {
         const digest = checkDigest(request.digest);
         const upload = await open(repository);
         try {
-          if (body.present) upload.offset = await write(upload, body, true);
+          if (body.present) await write(upload, body, true);
           return { kind: 'created', digest: await finish(upload, digest) };
         } catch (err) {
-          await discard(upload.id).catch(() => undefined);
+          await discard(upload).catch(() => undefined);
           throw err;
         }
       }
@@ -170,22 +174,21 @@ export function createUploads(ctx: RegistryContext) {
       const upload = await session(repository, id);
       if (digestParam === undefined) throw new OciError('DIGEST_INVALID', 'the digest query parameter is required');
       const digest = checkDigest(digestParam);
-      if (body.present) upload.offset = await write(upload, body, true);
+      if (body.present) await write(upload, body, true);
       return finish(upload, digest);
     },
 
     /** DELETE: cancels a session and drops its bytes. */
     async cancel(repository: string, id: string): Promise<void> {
       checkName(repository);
-      await session(repository, id);
-      await discard(id);
+      await discard(await session(repository, id));
     },
 
     /** Removes sessions idle for longer than the configured age, and files that lost their session. */
     async sweep(): Promise<number> {
       const before = ctx.now() - config.uploads.staleAfterSeconds * 1000;
       const stale = await metadata.staleUploads(before);
-      for (const upload of stale) await discard(upload.id);
+      for (const upload of stale) await discard(upload);
       // Files first: a session's row is written before its file, so a file listed before the rows
       // were read and still without one has lost its session (a session starting meanwhile is safe).
       const files = await blobs.listUploads();

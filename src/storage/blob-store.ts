@@ -28,6 +28,9 @@ export interface BlobContent {
   close(): Promise<void>;
 }
 
+/** A store's own record of an unfinished upload (opaque to everyone else), kept with the upload session. */
+export type UploadState = string | undefined;
+
 /** Bytes only: a blob store knows digests and upload ids, nothing of repositories. */
 export interface BlobStore {
   stat(digest: string): Promise<{ size: number } | undefined>;
@@ -41,12 +44,16 @@ export interface BlobStore {
    * Appends a body at `offset` (which must be the upload's committed size), hashing while
    * writing, and makes the bytes durable before resolving with the new size. On any failure
    * the upload is left as it was before the call. `maxSize` bounds the upload's total size.
+   *
+   * `state` is what the previous append (or commit) returned, kept by the caller with the upload
+   * session, so that any process can carry on an upload another one started: a store that needs
+   * no such state (the disk store) returns none.
    */
-  append(id: string, body: Readable, offset: number, maxSize?: number): Promise<number>;
+  append(id: string, body: Readable, offset: number, options?: { maxSize?: number | undefined; state?: UploadState }): Promise<{ size: number; state?: UploadState }>;
   /** Reads what an upload holds so far (to check it before it becomes a blob). */
-  openUpload(id: string): Promise<Readable>;
+  openUpload(id: string, state?: UploadState): Promise<Readable>;
   /** The sha256 digest and size of what an upload holds so far. */
-  uploadDigest(id: string): Promise<{ digest: string; size: number }>;
+  uploadDigest(id: string, state?: UploadState): Promise<{ digest: string; size: number }>;
   /**
    * Verifies that the upload's first `size` bytes (its acknowledged size; anything after them is
    * cut off) hash to `digest`, then makes them the blob, atomically and durably. The upload keeps
@@ -55,15 +62,16 @@ export interface BlobStore {
    * removed before it was recorded can be committed again. Fails with UploadMissingError when the upload holds
    * fewer than `size` bytes.
    */
-  commit(id: string, digest: string, size: number): Promise<{ size: number }>;
-  /** Drops an upload's bytes (after a commit, or to cancel it). */
-  abort(id: string): Promise<void>;
+  commit(id: string, digest: string, size: number, state?: UploadState): Promise<{ size: number }>;
+  /** Drops an upload's bytes (after a commit, or to cancel it); without its state, whatever the store finds under the id. */
+  abort(id: string, state?: UploadState): Promise<void>;
   /**
-   * Synchronous, because garbage collection and blob registration call them inside a metadata
-   * transaction: that write lock is what keeps a registration from racing a removal.
+   * Whether a blob is stored, and its removal. The metadata store calls them under the lock that
+   * keeps a blob's registration from racing its removal by garbage collection; the embedded
+   * (SQLite) one runs synchronous transactions and needs a store that answers synchronously.
    */
-  hasSync(digest: string): boolean;
-  removeSync(digest: string): void;
+  has(digest: string): boolean | Promise<boolean>;
+  remove(digest: string): void | Promise<void>;
   /** Every stored blob, with its size and when its file last changed. */
   list(): AsyncIterable<StoredBlob>;
   /** Ids of every upload that has bytes on disk. */

@@ -78,7 +78,7 @@ export async function createDiskBlobStore(root: string): Promise<BlobStore> {
     }
   }
 
-  async function append(id: string, body: Readable, offset: number, maxSize?: number): Promise<number> {
+  async function append(id: string, body: Readable, offset: number, maxSize?: number): Promise<{ size: number }> {
     return exclusively(id, async () => {
       const file = uploadPath(id);
       // A running hash at this offset means this process wrote every byte of the file itself;
@@ -111,7 +111,7 @@ export async function createDiskBlobStore(root: string): Promise<BlobStore> {
         throw err;
       }
       running.set(id, { hash, size });
-      return size;
+      return { size };
     });
   }
 
@@ -200,7 +200,7 @@ export async function createDiskBlobStore(root: string): Promise<BlobStore> {
       running.set(id, { hash: createHash('sha256'), size: 0 });
       return id;
     },
-    append,
+    append: (id, body, offset, options) => append(id, body, offset, options?.maxSize),
     commit,
     async openUpload(id) {
       const size = running.get(id)?.size ?? (await fileSize(uploadPath(id))) ?? 0;
@@ -214,10 +214,10 @@ export async function createDiskBlobStore(root: string): Promise<BlobStore> {
       running.delete(id);
       await rm(uploadPath(id), { force: true });
     },
-    hasSync(digest) {
+    has(digest) {
       return existsSync(blobPath(digest));
     },
-    removeSync(digest) {
+    remove(digest) {
       rmSync(blobPath(digest), { force: true });
     },
     async *list() {

@@ -188,6 +188,6 @@ t.test('an upload of bytes a collection is removing at that moment is stored aga
   const pushed = await registry.uploads.start('team/app', { digest }, { stream: Readable.from([bytes]), present: true, length: bytes.length });
   t.same(pushed, { kind: 'created', digest });
   t.ok(collectedMidUpload);
-  t.ok(blobs.hasSync(digest), 'the file is back');
+  t.ok(blobs.has(digest), 'the file is back');
   t.ok((await blobBytes(app, 'team/app', digest)).ok, 'and served byte for byte');
 });
