@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { readHtpasswd, removeHtpasswdUser, setHtpasswdUser } from './auth/htpasswd.js';
 import { createRobots } from './auth/robots.js';
-import { createSqliteMetadata } from './db/sqlite-metadata.js';
+import { openMetadata } from './db/index.js';
 import { ConfigError, loadConfig, type Config } from './config/index.js';
 import { createLogger } from './logger.js';
 import { parseDuration } from './config/duration.js';
@@ -225,11 +225,6 @@ async function userCommand(file: string | undefined, args: string[]): Promise<nu
   }
 }
 
-function openMetadata(config: Config) {
-  mkdirSync(config.data, { recursive: true });
-  return createSqliteMetadata(join(config.data, 'chartroom.db'), { searchIndex: config.charts.search });
-}
-
 /** A failure the command expects (a bad backup, an unreadable index) is one line on stderr and exit status 1. */
 async function failingCleanly(work: () => Promise<number>): Promise<number> {
   try {
@@ -244,12 +239,12 @@ async function failingCleanly(work: () => Promise<number>): Promise<number> {
 /** Runs a command on the registry's stores beside a (possibly running) server; logs go to stderr. */
 function withStores(config: Config, work: (ctx: RegistryContext) => Promise<number>): Promise<number> {
   return failingCleanly(async () => {
-    const metadata = openMetadata(config);
+    const metadata = await openMetadata(config);
     try {
       const log = createLogger(config.logLevel, pino.destination({ dest: 2, sync: true }));
       return await work({ metadata, blobs: await createDiskBlobStore(config.data), config, log, now: Date.now, changes: noChangeListener });
     } finally {
-      metadata.close();
+      await metadata.close();
     }
   });
 }
@@ -259,14 +254,14 @@ async function rebuildCommand(config: Config): Promise<number> {
     process.stderr.write('chartroom: chart search is turned off (charts.search: false); nothing to rebuild\n');
     return 1;
   }
-  const metadata = openMetadata(config);
+  const metadata = await openMetadata(config);
   try {
     const started = performance.now();
     const charts = await metadata.rebuildSearchIndex();
     process.stderr.write(`search index rebuilt: ${charts} charts in ${Math.round(performance.now() - started)} ms\n`);
     return 0;
   } finally {
-    metadata.close();
+    await metadata.close();
   }
 }
 
@@ -335,7 +330,7 @@ function formatBytes(bytes: number): string {
 
 async function tokenCommand(config: Config, args: string[], scopes: string[], expiresIn: string | undefined): Promise<number> {
   const [action, name] = args;
-  const metadata = openMetadata(config);
+  const metadata = await openMetadata(config);
   const robots = createRobots(metadata, Date.now);
   try {
     if (action === 'create' && name) {
@@ -362,7 +357,7 @@ async function tokenCommand(config: Config, args: string[], scopes: string[], ex
     process.stderr.write(`chartroom: ${(err as Error).message}\n`);
     return 1;
   } finally {
-    metadata.close();
+    await metadata.close();
   }
 }
 

@@ -1,9 +1,8 @@
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { ConfigError, type Config } from './config/index.js';
-import { createSqliteMetadata } from './db/sqlite-metadata.js';
+import { openMetadata } from './db/index.js';
 import { OciError } from './errors.js';
 import { createLogger } from './logger.js';
 import { GcRunningError } from './registry/gc.js';
@@ -56,8 +55,7 @@ function trustedProxies(setting: string): boolean | string[] {
 /** A ready, not yet listening app over the data directory named in `config`. */
 export async function buildServer(config: Config, options: ServerOptions = {}): Promise<FastifyInstance> {
   const log = options.logger ?? createLogger(config.logLevel);
-  mkdirSync(config.data, { recursive: true });
-  const metadata = createSqliteMetadata(join(config.data, 'chartroom.db'), { searchIndex: config.charts.search });
+  const metadata = await openMetadata(config);
   const blobs = await createDiskBlobStore(config.data);
   const webhooks = createWebhooks(config.webhooks, log, `chartroom/${packageVersion()}`);
   const registry = createRegistry({ metadata, blobs, config, log, now: Date.now, changes: webhooks });
@@ -133,7 +131,7 @@ export async function buildServer(config: Config, options: ServerOptions = {}): 
     clearInterval(gcTimer);
     await registry.gc.stop();
     await webhooks.close();
-    metadata.close();
+    await metadata.close();
   });
 
   return app;

@@ -43,6 +43,10 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   }
   const config = tree as unknown as Config;
   if ((config.tls.cert === '') !== (config.tls.key === '')) throw new ConfigError("invalid config: 'tls.cert' and 'tls.key' go together");
+  if (config.metadata.driver === 'postgres' && !/^postgres(ql)?:\/\//.test(config.metadata.url)) {
+    // The message names the field, never the value: the URL holds a password.
+    throw new ConfigError("invalid config: 'metadata.url' must be a postgres:// connection string when 'metadata.driver' is postgres");
+  }
   config.webhooks.endpoints.forEach((endpoint, i) => {
     // The message names the field, never the value: a webhook URL may carry credentials.
     if (!isHttpUrl(endpoint.url)) throw new ConfigError(`invalid config: 'webhooks.endpoints.${i}.url' must be an http:// or https:// URL`);

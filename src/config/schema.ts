@@ -9,6 +9,15 @@ export interface Config {
   port: number;
   /** Data directory: `chartroom.db` and `blobs/`, `uploads/` live here. */
   data: string;
+  /** Where everything but blob bytes is kept. */
+  metadata: {
+    /** The embedded SQLite database in the data directory, or PostgreSQL, which several Chartroom processes can share. */
+    driver: 'sqlite' | 'postgres';
+    /** PostgreSQL's connection string (`postgres://user:password@host:5432/db`); it holds a secret, so it is never logged. */
+    url: string;
+    /** Connections each process keeps open to PostgreSQL at most. */
+    poolSize: number;
+  };
   logLevel: LogLevel;
   /** Serve HTTPS with this PEM certificate (chain) and key; both or neither. */
   tls: { cert: string; key: string };
@@ -156,11 +165,22 @@ const principals = { type: 'array', items: { type: 'string', minLength: 1 }, nul
 export const configSchema: JSONSchemaType<Config> = {
   type: 'object',
   additionalProperties: false,
-  required: ['host', 'port', 'data', 'logLevel', 'tls', 'trustProxy', 'limits', 'charts', 'auth', 'gc', 'webhooks', 'uploads'],
+  required: ['host', 'port', 'data', 'metadata', 'logLevel', 'tls', 'trustProxy', 'limits', 'charts', 'auth', 'gc', 'webhooks', 'uploads'],
   properties: {
     host: { type: 'string', minLength: 1, default: '127.0.0.1' },
     port: { type: 'integer', minimum: 0, maximum: 65535, default: 5000 },
     data: { type: 'string', minLength: 1, default: './data' },
+    metadata: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['driver', 'url', 'poolSize'],
+      default: {} as Config['metadata'],
+      properties: {
+        driver: { type: 'string', enum: ['sqlite', 'postgres'], default: 'sqlite' },
+        url: { type: 'string', default: '' },
+        poolSize: { type: 'integer', minimum: 1, maximum: 1000, default: 10 },
+      },
+    },
     tls: {
       type: 'object',
       additionalProperties: false,
@@ -319,6 +339,9 @@ export const envVariables: Record<string, string> = {
   CHARTROOM_HOST: 'host',
   CHARTROOM_PORT: 'port',
   CHARTROOM_DATA: 'data',
+  CHARTROOM_METADATA: 'metadata.driver',
+  CHARTROOM_DATABASE_URL: 'metadata.url',
+  CHARTROOM_DATABASE_POOL_SIZE: 'metadata.poolSize',
   CHARTROOM_LOG_LEVEL: 'logLevel',
   CHARTROOM_MAX_MANIFEST_BYTES: 'limits.maxManifestBytes',
   CHARTROOM_MAX_BLOB_BYTES: 'limits.maxBlobBytes',

@@ -79,6 +79,11 @@ export interface Metadata {
   holdFileRemovals(name: string, until: number): Promise<void>;
   releaseHold(name: string): Promise<void>;
   fileRemovalsHeld(): Promise<boolean>;
+  /**
+   * Runs `work` unless another process sharing this store runs work of the same name (garbage
+   * collection on several replicas: one sweeps, the others skip); `ran` is false when it did not run.
+   */
+  runAlone<T>(name: string, work: () => Promise<T>): Promise<{ ran: true; result: T } | { ran: false }>;
   /** Garbage collection: manifests without tags, not in an index, not referring to a live manifest, older than `before`. */
   garbageManifests(after: GarbageManifest | undefined, before: number, limit: number): Promise<GarbageManifest[]>;
   /** Removes the manifest (its chart rows too) if it is still garbage; true when it did. */
@@ -97,10 +102,19 @@ export interface Metadata {
   /** Resolves when the database answers a query (readiness). */
   ping(): Promise<void>;
 
-  /** Calls `listener` after each committed change to a repository's manifests or tags (for caches). */
-  onChange(listener: (repository: string) => void): void;
+  /**
+   * Calls `listener` after each committed change to a repository's manifests or tags (for caches),
+   * this process's at once, other processes' as they are heard of; undefined when anything may
+   * have changed (the feed of other processes' changes was broken for a while).
+   */
+  onChange(listener: (repository: string | undefined) => void): void;
+  /**
+   * Resolves once every change committed anywhere before the call has reached the listeners: a
+   * cache answering after it is as fresh as the database was when the request came.
+   */
+  syncChanges(): Promise<void>;
 
-  close(): void;
+  close(): Promise<void>;
 }
 
 /** Whether a blob's stored copy is there; the embedded store, whose transactions are synchronous, needs a plain answer. */

@@ -4,79 +4,28 @@ import { createWalSync } from './wal-sync.js';
 import { createChartSearchIndex } from './sqlite-search.js';
 import { backupDatabase } from './sqlite-backup.js';
 import { createGcStatements } from './sqlite-gc.js';
-import type { ChartMetadata } from '../charts/chart-yaml.js';
-import type {
-  ChartRecord,
-  ChartVersion,
-  Descriptor,
-  GarbageManifest,
-  ManifestRef,
-  ManifestReference,
-  Metadata,
-  MetadataStats,
-  NewManifest,
-  PageRequest,
-  PutManifestResult,
-  RobotToken,
-  StoredManifest,
-  UploadRecord,
-} from './metadata.js';
+import type { GarbageManifest, Metadata, MetadataStats, NewManifest, PageRequest, PutManifestResult, ChartRecord } from './metadata.js';
 import { BlobVanishedError, SynchronousBlobStoreRequired, type BlobCheck } from './metadata.js';
+import {
+  toChartRecord,
+  toChartVersion,
+  toDescriptor,
+  toManifest,
+  toRobot,
+  toUpload,
+  visibleChartColumns,
+  type ChartRow,
+  type ManifestRow,
+  type ReferrerRow,
+  type RobotRow,
+  type UploadRow,
+} from './rows.js';
 
-interface UploadRow {
-  id: string;
-  repository: string;
-  offset: number;
-  state: string | null;
-  started_at: number;
-  updated_at: number;
-}
 
-interface ManifestRow {
-  id: number;
-  digest: string;
-  media_type: string;
-  size: number;
-  content: Buffer;
-}
 
-interface ChartRow {
-  namespace: string;
-  name: string;
-  version: string;
-  version_tag: string;
-  metadata: string;
-  chart_digest: string;
-  chart_size: number;
-  prov_digest: string | null;
-  readme?: string | null;
-  values_yaml?: string | null;
-  values_schema?: string | null;
-  created_at: number;
-  repository?: string;
-  manifest_digest?: string;
-}
 
-interface RobotRow {
-  name: string;
-  secret_hash: string;
-  scopes: string;
-  created_at: number;
-  expires_at: number | null;
-  revoked_at: number | null;
-}
 
-interface ReferrerRow {
-  media_type: string;
-  digest: string;
-  size: number;
-  artifact_type: string | null;
-  annotations: string | null;
-}
 
-// Listing columns: everything but README and values (in chart_files), which only a single version's page shows.
-const visibleChartColumns = `c.namespace, c.name, c.version, c.version_tag, c.metadata, c.chart_digest, c.chart_size, c.prov_digest,
-  c.created_at, r.name AS repository, m.digest AS manifest_digest`;
 
 /** Acknowledged commits between two checkpoints of the WAL into the database file. */
 const commitsPerCheckpoint = 100;
@@ -269,8 +218,8 @@ export function createSqliteMetadata(file: string, options: { searchIndex?: bool
     ),
   };
 
-  const listeners: ((repository: string) => void)[] = [];
-  const changed = (repository: string): void => {
+  const listeners: ((repository: string | undefined) => void)[] = [];
+  const changed = (repository: string | undefined): void => {
     for (const listener of listeners) listener(repository);
   };
   // Every change is logged in the transaction that makes it; another process's changes (`chartroom gc`,
@@ -280,13 +229,17 @@ export function createSqliteMetadata(file: string, options: { searchIndex?: bool
   let seenChange = q.lastChange.get() ?? 0;
   let polls = 0;
   let pollTimer: NodeJS.Timeout | undefined;
-  function pollChanges(): void {
+  /** Other processes' changes since the last look (SQLite commits one writer at a time, so ids arrive in order). */
+  function catchUp(): void {
     if (!db.open) return;
     for (const row of q.changesSince.all(seenChange)) {
       seenChange = row.id;
       if (row.writer !== writer) changed(row.repository);
     }
-    if (++polls % changeLogPrunePolls === 0) q.pruneChanges.run(Date.now() - changeLogKeepMs);
+  }
+  function pollChanges(): void {
+    catchUp();
+    if (db.open && ++polls % changeLogPrunePolls === 0) q.pruneChanges.run(Date.now() - changeLogKeepMs);
   }
 
   function ensureRepository(name: string, now: number): number {
@@ -499,6 +452,11 @@ export function createSqliteMetadata(file: string, options: { searchIndex?: bool
     async removeUnrecordedBlob(digest, removeFile) {
       return gc.removeUnrecorded(digest, removeFile);
     },
+    async runAlone(_name, work) {
+      // Processes sharing an SQLite file (a server, `chartroom gc`) may collect at once safely (see
+      // sqlite-gc.ts); one process never runs two collections (gc.ts).
+      return { ran: true as const, result: await work() };
+    },
     async holdFileRemovals(name, until) {
       await durable(gc.hold(name, until));
     },
@@ -547,7 +505,11 @@ export function createSqliteMetadata(file: string, options: { searchIndex?: bool
       pollTimer ??= setInterval(pollChanges, changePollMs).unref();
     },
 
-    close() {
+    async syncChanges() {
+      catchUp();
+    },
+
+    async close() {
       clearTimeout(mergeTimer);
       clearInterval(pollTimer);
       wal.close();
@@ -558,49 +520,8 @@ export function createSqliteMetadata(file: string, options: { searchIndex?: bool
   };
 }
 
-function toUpload(row: UploadRow): UploadRecord {
-  return { id: row.id, repository: row.repository, offset: row.offset, state: row.state ?? undefined, startedAt: row.started_at, updatedAt: row.updated_at };
-}
 
-function toManifest(row: ManifestRow): StoredManifest {
-  return { digest: row.digest, mediaType: row.media_type, size: row.size, content: row.content };
-}
 
-function toChartRecord(row: ChartRow): ChartRecord {
-  return {
-    namespace: row.namespace,
-    name: row.name,
-    version: row.version,
-    versionTag: row.version_tag,
-    metadata: JSON.parse(row.metadata) as ChartMetadata,
-    chartDigest: row.chart_digest,
-    chartSize: row.chart_size,
-    provDigest: row.prov_digest ?? undefined,
-    readme: row.readme ?? undefined,
-    values: row.values_yaml ?? undefined,
-    valuesSchema: row.values_schema ?? undefined,
-    createdAt: row.created_at,
-  };
-}
 
-function toChartVersion(row: ChartRow): ChartVersion {
-  return { ...toChartRecord(row), repository: row.repository as string, manifestDigest: row.manifest_digest as string };
-}
 
-function toRobot(row: RobotRow): RobotToken {
-  return {
-    name: row.name,
-    secretHash: row.secret_hash,
-    scopes: JSON.parse(row.scopes) as RobotToken['scopes'],
-    createdAt: row.created_at,
-    expiresAt: row.expires_at ?? undefined,
-    revokedAt: row.revoked_at ?? undefined,
-  };
-}
 
-function toDescriptor(row: ReferrerRow): Descriptor {
-  const descriptor: Descriptor = { mediaType: row.media_type, digest: row.digest, size: row.size };
-  if (row.artifact_type !== null) descriptor.artifactType = row.artifact_type;
-  if (row.annotations !== null) descriptor.annotations = JSON.parse(row.annotations) as Record<string, string>;
-  return descriptor;
-}

@@ -48,16 +48,25 @@ export function createChartCatalog(ctx: RegistryContext) {
   // Changes by other processes arrive within the change log's poll interval, as for the index.
   const summaries = new Map<string, ChartSummary[]>();
   const generations = new Map<string, number>();
+  // Bumped when anything at all may have changed (see Metadata.onChange).
+  let everything = 0;
   metadata.onChange((repository) => {
+    if (repository === undefined) {
+      everything += 1;
+      summaries.clear();
+      return;
+    }
     const namespace = namespaceOf(repository);
     summaries.delete(namespace);
     generations.set(namespace, (generations.get(namespace) ?? 0) + 1);
   });
+  const generationOf = (namespace: string): string => `${everything}.${generations.get(namespace) ?? 0}`;
 
   async function summariesOf(namespace: string): Promise<ChartSummary[]> {
+    await metadata.syncChanges();
     const cached = summaries.get(namespace);
     if (cached) return cached;
-    const generation = generations.get(namespace) ?? 0;
+    const generation = generationOf(namespace);
     const byRepository = new Map<string, ChartVersion[]>();
     for (const version of await metadata.listChartVersions(namespace)) {
       const list = byRepository.get(version.repository) ?? [];
@@ -66,7 +75,7 @@ export function createChartCatalog(ctx: RegistryContext) {
     }
     const list = [...byRepository].map(([repository, versions]) => summarize(repository, versions));
     // A change that landed while the rows were read makes them stale: use them once, keep none.
-    if ((generations.get(namespace) ?? 0) === generation) summaries.set(namespace, list);
+    if (generationOf(namespace) === generation) summaries.set(namespace, list);
     return list;
   }
 

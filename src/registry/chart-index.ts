@@ -84,6 +84,10 @@ export function createChartIndex(ctx: RegistryContext) {
 
   metadata.onChange((repository) => {
     changes += 1;
+    if (repository === undefined) {
+      namespaces.clear();
+      return;
+    }
     const cache = namespaces.get(namespaceOf(repository));
     if (!cache) return;
     cache.stale.yaml.add(repository);
@@ -164,6 +168,7 @@ export function createChartIndex(ctx: RegistryContext) {
      */
     async document(namespace: string, format: IndexFormat, host: string, visible?: (repository: string) => boolean): Promise<{ document: IndexDocument; hidden: number; shown: number }> {
       const key = urls === 'oci' ? `${format} ${host}` : format;
+      await metadata.syncChanges();
       const cache = cacheOf(namespace);
       const existing = cache.documents.get(key);
       const known = cache.rendered[format];

@@ -37,7 +37,7 @@ const pageSize = 500;
 
 export class GcRunningError extends Error {
   constructor() {
-    super('a garbage collection is already running');
+    super('a garbage collection is already running (here or in another process sharing the metadata store)');
     this.name = 'GcRunningError';
   }
 }
@@ -115,7 +115,10 @@ export function createGarbageCollector(ctx: RegistryContext) {
     async run(options: GcOptions): Promise<GcReport> {
       if (running) throw new GcRunningError();
       if (stopping) throw new Error('garbage collection is stopped');
-      running = collect(options);
+      running = metadata.runAlone('garbage-collection', () => collect(options)).then((outcome) => {
+        if (!outcome.ran) throw new GcRunningError();
+        return outcome.result;
+      });
       try {
         return await running;
       } finally {

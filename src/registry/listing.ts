@@ -71,10 +71,12 @@ export function createListing(ctx: RegistryContext) {
   let generation = 0;
   metadata.onChange((repository) => {
     generation += 1;
-    tagCache.delete(repository);
+    if (repository === undefined) tagCache.clear();
+    else tagCache.delete(repository);
   });
 
   async function allTags(repository: string): Promise<CachedTags> {
+    await metadata.syncChanges();
     const cached = tagCache.get(repository);
     if (cached) return cached;
     const readAt = generation;

@@ -70,6 +70,7 @@ export function createChartSearch(ctx: Pick<RegistryContext, 'metadata' | 'confi
     nameWords = undefined;
   });
   async function knownNameWords(): Promise<Set<string>> {
+    await metadata.syncChanges();
     nameWords ??= new Set((await metadata.chartNames()).flatMap(queryWords));
     return nameWords;
   }

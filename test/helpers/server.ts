@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Test } from 'tap';
 import { loadConfig, type Config } from '../../src/config/index.js';
 import { buildServer, type ServerOptions } from '../../src/server.js';
+import { metadataOverrides } from './backends.js';
 
 export interface TestApp {
   app: FastifyInstance;
@@ -29,7 +30,7 @@ export function tempDataDir(t: Test): string {
 /** An app on its own data directory for `app.inject`; closed when the test ends. */
 export async function buildTestApp(t: Test, overrides: Record<string, unknown> = {}, dataDir = tempDataDir(t), options: ServerOptions = {}): Promise<TestApp> {
   const config = loadConfig({
-    overrides: { data: dataDir, host: '127.0.0.1', port: 0, logLevel: process.env.CHARTROOM_TEST_LOG ?? 'silent', ...overrides },
+    overrides: { data: dataDir, host: '127.0.0.1', port: 0, logLevel: process.env.CHARTROOM_TEST_LOG ?? 'silent', ...(await metadataOverrides(t, dataDir)), ...overrides },
   });
   const app = await buildServer(config, options);
   t.teardown(() => app.close());

@@ -117,9 +117,8 @@ t.test('oci:// URLs in the index when configured, naming the host the client use
 });
 
 t.test('a namespace read in pages sees every visible version once, repositories contiguous', async (t) => {
-  const { createSqliteMetadata } = await import('../../src/db/sqlite-metadata.js');
-  const { join } = await import('node:path');
-  const { app, dataDir } = await buildTestApp(t);
+  const { openMetadata } = await import('../../src/db/index.js');
+  const { app, config } = await buildTestApp(t);
   const expected: string[] = [];
   for (const name of ['b', 'a', 'c']) {
     for (const version of ['1.0.0', '1.1.0', '2.0.0']) {
@@ -129,7 +128,7 @@ t.test('a namespace read in pages sees every visible version once, repositories 
   }
   await app.inject({ method: 'DELETE', url: '/v2/team/a/manifests/1.1.0' });
   expected.splice(expected.indexOf('team/a 1.1.0'), 1);
-  const metadata = createSqliteMetadata(join(dataDir, 'chartroom.db'));
+  const metadata = await openMetadata(config);
   t.teardown(() => metadata.close());
   for (const limit of [1, 2, 5, 100]) {
     const seen: string[] = [];

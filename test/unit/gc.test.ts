@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import t, { type Test } from 'tap';
-import { createSqliteMetadata } from '../../src/db/sqlite-metadata.js';
+import { openMetadata } from '../../src/db/index.js';
 import { createLogger } from '../../src/logger.js';
 import { noChangeListener } from '../../src/registry/changes.js';
 import { createGarbageCollector, type GcItem, type GcOptions } from '../../src/registry/gc.js';
@@ -20,7 +20,7 @@ const now: GcOptions = { graceSeconds: 0, untagged: false, dryRun: false };
 
 /** A second registry process's view of the same data, the way `chartroom gc` opens it. */
 async function collectorOn(t: Test, config: Config, wrap: (store: BlobStore) => BlobStore = (store) => store) {
-  const metadata = createSqliteMetadata(join(config.data, 'chartroom.db'));
+  const metadata = await openMetadata(config);
   t.teardown(() => metadata.close());
   const blobs = wrap(await createDiskBlobStore(config.data));
   const ctx = { metadata, blobs, config, log: createLogger('silent'), now: Date.now, changes: noChangeListener };

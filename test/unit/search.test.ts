@@ -2,7 +2,7 @@ import t from 'tap';
 import type { FastifyInstance } from 'fastify';
 import semver from 'semver';
 import { rangeMajors } from '../../src/charts/versions.js';
-import { createSqliteMetadata } from '../../src/db/sqlite-metadata.js';
+import { openMetadata } from '../../src/db/index.js';
 import { editDistance, nearestWords } from '../../src/search/fuzzy.js';
 import { highlight, snippet } from '../../src/search/highlight.js';
 import { queryWords } from '../../src/search/query.js';
@@ -300,27 +300,34 @@ t.test('the Monocular shape helm search hub reads', async (t) => {
 
 t.test('the index is built for an existing database and rebuilt on demand', async (t) => {
   const dataDir = tempDataDir(t);
-  const { app } = await buildTestApp(t, {}, dataDir);
+  const { app, config } = await buildTestApp(t, {}, dataDir);
   await push(app, 'team/api', '1.0.0');
   await push(app, 'team/db', '1.0.0');
   const before = await search(app, 'q=team');
   await app.close();
 
-  const file = join(dataDir, 'chartroom.db');
   const everything = { terms: [], nameKey: '', includeDeprecated: true, includePrerelease: true, offset: 0, limit: 10, withReadme: false, withVersions: false };
-  const off = createSqliteMetadata(file, { searchIndex: false });
+  const off = await openMetadata({ ...config, charts: { ...config.charts, search: false } });
   t.equal((await off.searchCharts(everything)).total, 0, 'with the index turned off, it is dropped');
-  off.close();
-  const on = createSqliteMetadata(file);
+  await off.close();
+  const on = await openMetadata(config);
   t.equal((await on.searchCharts(everything)).total, 2, 'turned on again, it is rebuilt when the database opens');
   t.equal(await on.rebuildSearchIndex(), 2, 'a rebuild counts the charts');
-  on.close();
+  await on.close();
 
   // A database from before search existed: charts, no index. Opening it builds the index.
-  const { default: Database } = await import('better-sqlite3');
-  const raw = new Database(file);
-  raw.exec('DELETE FROM chart_search; DELETE FROM chart_fts;');
-  raw.close();
+  if (config.metadata.driver === 'sqlite') {
+    const { default: Database } = await import('better-sqlite3');
+    const raw = new Database(join(dataDir, 'chartroom.db'));
+    raw.exec('DELETE FROM chart_search; DELETE FROM chart_fts;');
+    raw.close();
+  } else {
+    const { default: pg } = await import('pg');
+    const raw = new pg.Client({ connectionString: config.metadata.url });
+    await raw.connect();
+    await raw.query('DELETE FROM chart_search');
+    await raw.end();
+  }
   const { app: reopened } = await buildTestApp(t, {}, dataDir);
   t.same(await search(reopened, 'q=team'), before, 'the same results after the index is rebuilt at start');
 });
