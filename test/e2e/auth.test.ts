@@ -53,6 +53,7 @@ import { startServer, type TestServer } from '../helpers/server.js';
 import { skopeoFor, type Skopeo } from '../helpers/skopeo.js';
 import { tempDir } from '../helpers/tmp.js';
 import { onPath } from '../helpers/which.js';
+import { metadataEnv } from '../helpers/backends.js';
 
 const SUBTEST_TIMEOUT = 300_000;
 const CLIENT_TIMEOUT = 120_000;
@@ -470,7 +471,7 @@ const cliBin = fileURLToPath(new URL('../../bin/chartroom.js', import.meta.url))
 /** `chartroom token create <name> --scope <scope> --data <dir>`: the secret it prints, or a failed assertion. */
 function robotToken(t: Test, dataDir: string, name: string, scope: string): string | undefined {
   const args = [cliBin, 'token', 'create', name, '--scope', scope, '--data', dataDir];
-  const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...metadataEnv(dataDir) } });
   const secret = r.stdout.trim();
   t.equal(r.status, 0, `chartroom token create ${name} --scope '${scope}' on the running server's data directory`, { stderr: r.stderr });
   t.match(secret, /^crt_[A-Za-z0-9_-]{20,}$/, `token create ${name} printed a crt_ secret`, { stdout: r.stdout, stderr: r.stderr });

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { chartTgz, pushChart } from '../helpers/charts.js';
 import { buildTestApp, tempDataDir } from '../helpers/server.js';
+import { metadataEnv } from '../helpers/backends.js';
 
 const bin = fileURLToPath(new URL('../../bin/chartroom.js', import.meta.url));
 
@@ -92,12 +93,12 @@ t.test('rebuild: rebuilds the search index of a data directory', async (t) => {
   const { app } = await buildTestApp(t, {}, data);
   await pushChart(app, 'team/app', chartTgz({ name: 'app', version: '1.0.0' }), '1.0.0');
   await pushChart(app, 'team/db', chartTgz({ name: 'db', version: '2.0.0' }), '2.0.0');
-  const rebuilt = spawnSync(process.execPath, [bin, 'rebuild', '--data', data], { encoding: 'utf8' });
+  const rebuilt = spawnSync(process.execPath, [bin, 'rebuild', '--data', data], { encoding: 'utf8', env: { ...process.env, ...metadataEnv(data) } });
   t.equal(rebuilt.status, 0, rebuilt.stderr);
   t.match(rebuilt.stderr, /search index rebuilt: 2 charts in \d+ ms/);
   const found = await app.inject({ method: 'GET', url: '/api/v1/search?q=db' });
   t.same(JSON.parse(found.body).results.map((r: { repository: string }) => r.repository), ['team/db'], 'the running server reads the rebuilt index');
-  const off = spawnSync(process.execPath, [bin, 'rebuild', '--data', data], { encoding: 'utf8', env: { ...process.env, CHARTROOM_CHARTS_SEARCH: 'false' } });
+  const off = spawnSync(process.execPath, [bin, 'rebuild', '--data', data], { encoding: 'utf8', env: { ...process.env, ...metadataEnv(data), CHARTROOM_CHARTS_SEARCH: 'false' } });
   t.equal(off.status, 1);
   t.match(off.stderr, /search is turned off/);
   const help = spawnSync(process.execPath, [bin, '--help'], { encoding: 'utf8' });
@@ -159,7 +160,7 @@ t.test('gc: --dry-run lists what would go and removes nothing; a real run remove
   const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
   t.equal((await app.inject({ method: 'POST', url: `/v2/team/app/blobs/uploads/?digest=${digest}`, payload: bytes })).statusCode, 201);
   await new Promise((resolve) => setTimeout(resolve, 5));
-  const gc = (...args: string[]) => spawnSync(process.execPath, [bin, 'gc', '--data', data, ...args], { encoding: 'utf8' });
+  const gc = (...args: string[]) => spawnSync(process.execPath, [bin, 'gc', '--data', data, ...args], { encoding: 'utf8', env: { ...process.env, ...metadataEnv(data) } });
 
   const dry = gc('--dry-run', '--grace', '0s');
   t.equal(dry.status, 0, dry.stderr);

@@ -81,12 +81,14 @@ t.test('a full disk', { skip: tmpfsUnavailable() ?? false }, async (t) => {
   t.equal(chunk.status, 507, 'a chunk that does not fit is 507');
   t.equal((await httpGet(location)).headers.range, '0-0', 'and leaves its session as it was');
 
-  // A manifest bigger than the free room: SQLite's WAL meets the full disk.
+  // A manifest bigger than the free room: SQLite's WAL meets the full disk (PostgreSQL's disk is elsewhere).
   const big = imageOf(config, layer, 3 * mib);
-  const full = await putManifest(server, 'team/app', 'v2', big);
-  t.equal(full.status, 507, 'SQLITE_FULL on a manifest push is 507 too');
-  t.equal(codeOf(full), 'UNAVAILABLE');
-  t.equal((await httpGet(`${server.url}/v2/team/app/manifests/v2`, { accept: mediaTypes.ociManifest })).status, 404, 'the refused manifest is not visible');
+  if (process.env.CHARTROOM_TEST_METADATA !== 'postgres') {
+    const full = await putManifest(server, 'team/app', 'v2', big);
+    t.equal(full.status, 507, 'SQLITE_FULL on a manifest push is 507 too');
+    t.equal(codeOf(full), 'UNAVAILABLE');
+    t.equal((await httpGet(`${server.url}/v2/team/app/manifests/v2`, { accept: mediaTypes.ociManifest })).status, 404, 'the refused manifest is not visible');
+  }
 
   fillDisk(mounted.dir);
   t.equal((await httpGet(`${server.url}/readyz`)).status, 503, '/readyz says the data directory takes no new file');

@@ -49,6 +49,13 @@ export async function freshPostgresUrl(t: Test): Promise<string> {
 
 // A data directory's schema: an app built again over the same directory (a restart) finds its rows.
 const schemaOfDataDir = new Map<string, Promise<string>>();
+const urlOfDataDir = new Map<string, string>();
+
+/** For a `chartroom` process over a test's data directory: the environment that points it at the same metadata. */
+export function metadataEnv(dataDir: string): Record<string, string> {
+  const url = urlOfDataDir.get(dataDir);
+  return url === undefined ? {} : { CHARTROOM_METADATA: 'postgres', CHARTROOM_DATABASE_URL: url };
+}
 
 /** Config overrides that put a test app's metadata in PostgreSQL when CHARTROOM_TEST_METADATA=postgres. */
 export async function metadataOverrides(t: Test, dataDir: string): Promise<Record<string, unknown>> {
@@ -57,6 +64,7 @@ export async function metadataOverrides(t: Test, dataDir: string): Promise<Recor
   if (!url) {
     url = freshPostgresUrl(t);
     schemaOfDataDir.set(dataDir, url);
+    urlOfDataDir.set(dataDir, await url);
   }
   return { 'metadata.driver': 'postgres', 'metadata.url': await url };
 }

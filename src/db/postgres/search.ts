@@ -67,15 +67,18 @@ export function indexWords(text: string | undefined): string {
   return (text.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []).join(' ');
 }
 
-/** A tsquery in which every word is a quoted lexeme: nothing the user typed is read as syntax. */
-function tsquery(terms: SearchTerm[]): string {
-  return terms
-    .map((term) => {
-      const alternatives = term.words.flatMap((word) => indexWords(word).split(' ').filter(Boolean));
-      const lexemes = alternatives.map((word) => `'${word.replace(/'/g, "''")}'${term.prefix ? ':*' : ''}`);
-      return `(${lexemes.length > 0 ? lexemes.join(' | ') : "''"})`;
-    })
-    .join(' & ');
+/**
+ * A tsquery in which every word is a quoted lexeme: nothing the user typed is read as syntax.
+ * Undefined when a term has no word left to match (punctuation only): nothing can match then.
+ */
+function tsquery(terms: SearchTerm[]): string | undefined {
+  const groups = terms.map((term) =>
+    term.words
+      .flatMap((word) => indexWords(word).split(' ').filter(Boolean))
+      .map((word) => `'${word.replace(/'/g, "''")}'${term.prefix ? ':*' : ''}`),
+  );
+  if (groups.some((lexemes) => lexemes.length === 0)) return undefined;
+  return groups.map((lexemes) => `(${lexemes.join(' | ')})`).join(' & ');
 }
 
 const visibleVersions = `SELECT c.manifest_id, c.version, c.app_version, c.created_at, c.chart_digest, c.deprecated FROM charts c
@@ -185,7 +188,9 @@ export async function searchCharts(sql: Sql, query: ChartSearchQuery): Promise<C
   const conditions: string[] = [];
   let order = 's.name_key, s.repository';
   if (query.terms.length > 0) {
-    const match = bind(tsquery(query.terms));
+    const expression = tsquery(query.terms);
+    if (expression === undefined) return { total: 0, hits: [] };
+    const match = bind(expression);
     const nameKey = bind(query.nameKey);
     conditions.push(`s.document @@ to_tsquery('simple', ${match})`);
     order = `CASE WHEN s.name_key = ${nameKey} THEN 0 WHEN starts_with(s.name_key, ${nameKey}) THEN 1 ELSE 2 END,
