@@ -5,12 +5,15 @@ import { decodeJwt } from 'jose';
 import { basic, exampleAuth } from '../helpers/auth.js';
 import { errorCode } from '../helpers/oci.js';
 import { buildTestApp, tempDataDir } from '../helpers/server.js';
+import { metadataEnv } from '../helpers/backends.js';
 
 const bin = fileURLToPath(new URL('../../bin/chartroom.js', import.meta.url));
-const cli = (data: string, ...args: string[]) => spawnSync(process.execPath, [bin, ...args, '--data', data], { encoding: 'utf8' });
+const cli = (data: string, ...args: string[]) => spawnSync(process.execPath, [bin, ...args, '--data', data], { encoding: 'utf8', env: { ...process.env, ...metadataEnv(data) } });
 
 t.test('robot tokens: created from the CLI, scoped, listed, revoked, stored hashed', async (t) => {
   const data = tempDataDir(t);
+  // The server runs over the directory the CLI writes to.
+  const { app } = await buildTestApp(t, exampleAuth, data);
   const created = cli(data, 'token', 'create', 'ci', '--scope', 'team/*:pull,push', '--expires-in', '90d');
   t.equal(created.status, 0, created.stderr);
   const secret = created.stdout.trim();
@@ -23,7 +26,6 @@ t.test('robot tokens: created from the CLI, scoped, listed, revoked, stored hash
   t.match(listed.stdout, /^ci\tactive\tteam\/\*:pull,push\t/);
   t.notMatch(listed.stdout, new RegExp(secret), 'the secret is not shown again');
 
-  const { app } = await buildTestApp(t, exampleAuth, data);
   const ask = async (authorization: string) =>
     app.inject({ method: 'GET', url: '/auth/token?service=chartroom&scope=repository:team/app:pull,push&scope=repository:secret/db:pull', headers: { authorization } });
   const granted = await ask(basic('ci', secret));
