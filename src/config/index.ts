@@ -47,6 +47,10 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     // The message names the field, never the value: the URL holds a password.
     throw new ConfigError("invalid config: 'metadata.url' must be a postgres:// connection string when 'metadata.driver' is postgres");
   }
+  if (config.metadata.driver === 'postgres' && config.auth.enabled && !config.auth.signingKey) {
+    // Replicas share one database; each would otherwise make its own key and refuse the others' tokens.
+    throw new ConfigError("invalid config: with 'metadata.driver' postgres and auth on, set 'auth.signingKey' to a key file every replica reads");
+  }
   config.webhooks.endpoints.forEach((endpoint, i) => {
     // The message names the field, never the value: a webhook URL may carry credentials.
     if (!isHttpUrl(endpoint.url)) throw new ConfigError(`invalid config: 'webhooks.endpoints.${i}.url' must be an http:// or https:// URL`);

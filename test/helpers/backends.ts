@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { exportPKCS8, generateKeyPair } from 'jose';
 import pg from 'pg';
 import type { Test } from 'tap';
 
@@ -66,5 +69,16 @@ export async function metadataOverrides(t: Test, dataDir: string): Promise<Recor
     schemaOfDataDir.set(dataDir, url);
     urlOfDataDir.set(dataDir, await url);
   }
-  return { 'metadata.driver': 'postgres', 'metadata.url': await url };
+  // Replicas over PostgreSQL share a configured signing key; the default place serves as that file here.
+  return { 'metadata.driver': 'postgres', 'metadata.url': await url, 'auth.signingKey': await signingKeyIn(dataDir) };
+}
+
+async function signingKeyIn(dataDir: string): Promise<string> {
+  const file = join(dataDir, 'auth', 'signing-key.pem');
+  if (!existsSync(file)) {
+    const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, await exportPKCS8(privateKey), { mode: 0o600 });
+  }
+  return file;
 }

@@ -50,3 +50,23 @@ t.test('a bad config fails with the field named', async (t) => {
   writeFileSync(list, '- port: 1\n');
   t.throws(() => loadConfig({ file: list }), { message: /must hold a mapping/ });
 });
+
+t.test('PostgreSQL metadata: a connection string is required and never shown; replicas with auth need one signing key', async (t) => {
+  const url = 'postgres://chartroom:s3cret-password@db:5432/chartroom';
+  const config = loadConfig({ env: { CHARTROOM_METADATA: 'postgres', CHARTROOM_DATABASE_URL: url, CHARTROOM_DATABASE_POOL_SIZE: '20' } });
+  t.same(config.metadata, { driver: 'postgres', url, poolSize: 20 });
+  t.equal(loadConfig().metadata.driver, 'sqlite', 'the embedded store by default');
+  t.throws(() => loadConfig({ overrides: { 'metadata.driver': 'postgres' } }), { message: /'metadata.url' must be a postgres:\/\/ connection string/ });
+  t.throws(() => loadConfig({ overrides: { 'metadata.driver': 'mysql' } }), { message: /'metadata.driver' must be one of sqlite, postgres/ });
+  const noKey = (() => {
+    try {
+      loadConfig({ overrides: { 'metadata.driver': 'postgres', 'metadata.url': url, 'auth.enabled': true } });
+      return undefined;
+    } catch (err) {
+      return err as Error;
+    }
+  })();
+  t.match(noKey?.message, /set 'auth.signingKey' to a key file every replica reads/);
+  t.notMatch(noKey?.message, /s3cret/, 'the password is not in the message');
+  t.equal(loadConfig({ overrides: { 'metadata.driver': 'postgres', 'metadata.url': url, 'auth.enabled': true, 'auth.signingKey': '/keys/k.pem' } }).auth.signingKey, '/keys/k.pem');
+});
