@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { readHtpasswd, removeHtpasswdUser, setHtpasswdUser } from './auth/htpasswd.js';
 import { createRobots } from './auth/robots.js';
 import { openMetadata } from './db/index.js';
+import { openEmbeddedExport } from './db/sqlite-export.js';
 import { ConfigError, loadConfig, type Config } from './config/index.js';
 import { createLogger } from './logger.js';
 import { parseDuration } from './config/duration.js';
@@ -12,9 +13,11 @@ import { noChangeListener } from './registry/changes.js';
 import { createGarbageCollector, GcRunningError, type GcReport } from './registry/gc.js';
 import { backup, BackupError, restore } from './ops/backup.js';
 import { ImportError, importRepository } from './ops/import.js';
+import { migrate, MigrateError } from './ops/migrate.js';
 import { createRegistry, type RegistryContext } from './registry/index.js';
 import { buildServer } from './server.js';
 import { createDiskBlobStore } from './storage/disk-blob-store.js';
+import { createBlobStore } from './storage/index.js';
 import { packageVersion } from './version.js';
 
 const usage = `Usage: chartroom [serve] [options]
@@ -27,6 +30,7 @@ const usage = `Usage: chartroom [serve] [options]
        chartroom backup <dir> [options]
        chartroom restore <dir> [options]
        chartroom import <repository dir | index.yaml URL> [--namespace <ns>] [options]
+       chartroom migrate <target config.yaml> [--parallel <n>] [options]
        chartroom version
        chartroom <command> --help
 
@@ -46,6 +50,8 @@ Commands:
   restore <dir>    restore a backup into the data directory (which must be absent or empty)
   import <source>  pull every chart version of a classic repository (a directory or an
                    index.yaml URL) in as OCI artifacts
+  migrate <config> copy the embedded registry in --data into the stores another config names
+                   (PostgreSQL, S3), verifying every digest; resumable
   version          print the version
 
 Options:
@@ -100,6 +106,15 @@ const commandHelp: Record<string, string> = {
     'A directory without index.yaml imports its .tgz files. Versions already stored unchanged are\n' +
     'skipped, so an interrupted import can run again. Safe while serving. Prints one line per chart;\n' +
     'exits 1 when any failed.',
+  migrate:
+    'Usage: chartroom migrate <target config.yaml> [--parallel <n>] [options]\n\n' +
+    'Copies the embedded registry in the data directory (--data: its SQLite database and blob files)\n' +
+    'into the stores the target config names (metadata.driver postgres, storage.driver s3; CHARTROOM_*\n' +
+    'variables apply to the target): every blob, hashed on the way, then repository links, manifests\n' +
+    '(digests checked) with their tags and chart records, and robot tokens; the search index is built\n' +
+    'as it goes. Upload sessions in progress are not carried over. Resumable: blobs already there are\n' +
+    'skipped and everything else is written idempotently, so run it again after a failure, and once more\n' +
+    'with the old registry stopped to catch up before switching. --parallel sets blob copies in flight (4).',
   version: 'Usage: chartroom version\n\nPrints the version.',
 };
 
@@ -125,6 +140,7 @@ const flagOptions = {
   untagged: { type: 'boolean' },
   grace: { type: 'string' },
   namespace: { type: 'string' },
+  parallel: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -147,7 +163,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const known = command === 'token' || command === 'user' || (['serve', 'rebuild', 'gc'].includes(command) && rest.length === 0) ||
-    (['backup', 'restore', 'import'].includes(command) && rest.length === 1);
+    (['backup', 'restore', 'import', 'migrate'].includes(command) && rest.length === 1);
   if (!known) {
     process.stderr.write(`chartroom: unknown command '${positionals.join(' ')}'\n\n${usage}`);
     return 2;
@@ -181,6 +197,7 @@ export async function main(argv: string[]): Promise<number> {
   if (command === 'backup') return backupCommand(config, rest[0] as string);
   if (command === 'restore') return embeddedStoreOnly(config, 'restore') ?? restoreCommand(rest[0] as string, config.data);
   if (command === 'import') return importCommand(config, rest[0] as string, values.namespace ?? '');
+  if (command === 'migrate') return migrateCommand(config, rest[0] as string, values.parallel);
   if (command === 'gc') return gcCommand(config, { dryRun: values['dry-run'] ?? false, untagged: values.untagged, grace: values.grace });
   return serve(config);
 }
@@ -230,7 +247,7 @@ async function failingCleanly(work: () => Promise<number>): Promise<number> {
   try {
     return await work();
   } catch (err) {
-    if (!(err instanceof BackupError || err instanceof ImportError)) throw err;
+    if (!(err instanceof BackupError || err instanceof ImportError || err instanceof MigrateError)) throw err;
     process.stderr.write(`chartroom: ${err.message}\n`);
     return 1;
   }
@@ -242,7 +259,7 @@ function withStores(config: Config, work: (ctx: RegistryContext) => Promise<numb
     const metadata = await openMetadata(config);
     try {
       const log = createLogger(config.logLevel, pino.destination({ dest: 2, sync: true }));
-      return await work({ metadata, blobs: await createDiskBlobStore(config.data), config, log, now: Date.now, changes: noChangeListener });
+      return await work({ metadata, blobs: await createBlobStore(config), config, log, now: Date.now, changes: noChangeListener });
     } finally {
       await metadata.close();
     }
@@ -321,6 +338,50 @@ async function restoreCommand(source: string, dataDir: string): Promise<number> 
     const report = await restore(source, dataDir);
     process.stderr.write(`restored ${source} into ${dataDir}: ${report.blobs} blobs (${formatBytes(report.bytes)}) verified in ${report.durationMs} ms\n`);
     return 0;
+  });
+}
+
+async function migrateCommand(config: Config, targetFile: string, parallelFlag: string | undefined): Promise<number> {
+  let target: Config;
+  try {
+    target = loadConfig({ file: targetFile, env: process.env });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`chartroom: target ${err.message}\n`);
+    return 2;
+  }
+  const parallel = Number(parallelFlag ?? 4);
+  if (!Number.isInteger(parallel) || parallel < 1 || parallel > 64) {
+    process.stderr.write('chartroom: --parallel must be a whole number from 1 to 64\n');
+    return 2;
+  }
+  const database = join(config.data, 'chartroom.db');
+  if (!existsSync(database)) {
+    process.stderr.write(`chartroom: no embedded registry in ${config.data} (no chartroom.db there); pass --data <dir>\n`);
+    return 1;
+  }
+  if (target.metadata.driver === 'sqlite' && resolve(target.data) === resolve(config.data)) {
+    process.stderr.write('chartroom: the target config names the same data directory as the source\n');
+    return 2;
+  }
+  return failingCleanly(async () => {
+    const source = openEmbeddedExport(database);
+    const metadata = await openMetadata(target);
+    try {
+      const report = await migrate(
+        { database: source, blobs: await createDiskBlobStore(config.data) },
+        { metadata, blobs: await createBlobStore(target) },
+        { parallel, progress: (line) => process.stderr.write(`migrate: ${line}\n`) },
+      );
+      process.stderr.write(
+        `migrated ${config.data}: ${report.blobs.copied} blobs copied (${formatBytes(report.blobs.bytes)}), ${report.blobs.present} already there, ` +
+          `${report.links} links, ${report.manifests} manifests, ${report.tags} tags, ${report.robots} robot tokens in ${report.durationMs} ms\n`,
+      );
+      return 0;
+    } finally {
+      source.close();
+      await metadata.close();
+    }
   });
 }
 

@@ -24,7 +24,7 @@ import { chartRepoRoutes } from './routes/chartrepo/index.js';
 import { uiRoutes } from './routes/ui/index.js';
 import { defaultWebRoot, loadWebAssets } from './routes/ui/web-assets.js';
 import { v2Routes } from './routes/v2/index.js';
-import { createDiskBlobStore } from './storage/disk-blob-store.js';
+import { createBlobStore } from './storage/index.js';
 import { packageVersion } from './version.js';
 import { createWebhooks } from './webhooks/index.js';
 
@@ -56,7 +56,7 @@ function trustedProxies(setting: string): boolean | string[] {
 export async function buildServer(config: Config, options: ServerOptions = {}): Promise<FastifyInstance> {
   const log = options.logger ?? createLogger(config.logLevel);
   const metadata = await openMetadata(config);
-  const blobs = await createDiskBlobStore(config.data);
+  const blobs = await createBlobStore(config);
   const webhooks = createWebhooks(config.webhooks, log, `chartroom/${packageVersion()}`);
   const registry = createRegistry({ metadata, blobs, config, log, now: Date.now, changes: webhooks });
 
