@@ -339,7 +339,7 @@ export const envVariables: Record<string, string> = {
   CHARTROOM_HOST: 'host',
   CHARTROOM_PORT: 'port',
   CHARTROOM_DATA: 'data',
-  CHARTROOM_METADATA: 'metadata.driver',
+  CHARTROOM_METADATA_DRIVER: 'metadata.driver',
   CHARTROOM_DATABASE_URL: 'metadata.url',
   CHARTROOM_DATABASE_POOL_SIZE: 'metadata.poolSize',
   CHARTROOM_LOG_LEVEL: 'logLevel',

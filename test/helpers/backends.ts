@@ -57,7 +57,7 @@ const urlOfDataDir = new Map<string, string>();
 /** For a `chartroom` process over a test's data directory: the environment that points it at the same metadata. */
 export function metadataEnv(dataDir: string): Record<string, string> {
   const url = urlOfDataDir.get(dataDir);
-  return url === undefined ? {} : { CHARTROOM_METADATA: 'postgres', CHARTROOM_DATABASE_URL: url };
+  return url === undefined ? {} : { CHARTROOM_METADATA_DRIVER: 'postgres', CHARTROOM_DATABASE_URL: url };
 }
 
 /** Config overrides that put a test app's metadata in PostgreSQL when CHARTROOM_TEST_METADATA=postgres. */

@@ -53,7 +53,7 @@ t.test('a bad config fails with the field named', async (t) => {
 
 t.test('PostgreSQL metadata: a connection string is required and never shown; replicas with auth need one signing key', async (t) => {
   const url = 'postgres://chartroom:s3cret-password@db:5432/chartroom';
-  const config = loadConfig({ env: { CHARTROOM_METADATA: 'postgres', CHARTROOM_DATABASE_URL: url, CHARTROOM_DATABASE_POOL_SIZE: '20' } });
+  const config = loadConfig({ env: { CHARTROOM_METADATA_DRIVER: 'postgres', CHARTROOM_DATABASE_URL: url, CHARTROOM_DATABASE_POOL_SIZE: '20' } });
   t.same(config.metadata, { driver: 'postgres', url, poolSize: 20 });
   t.equal(loadConfig().metadata.driver, 'sqlite', 'the embedded store by default');
   t.throws(() => loadConfig({ overrides: { 'metadata.driver': 'postgres' } }), { message: /'metadata.url' must be a postgres:\/\/ connection string/ });
