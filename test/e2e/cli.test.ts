@@ -1,42 +1,16 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { chartTgz, pushChart } from '../helpers/charts.js';
 import { buildTestApp, tempDataDir } from '../helpers/server.js';
 import { metadataEnv } from '../helpers/backends.js';
+import { startCli } from '../helpers/cli.js';
 
 const bin = fileURLToPath(new URL('../../bin/chartroom.js', import.meta.url));
 
-interface Started {
-  url: string;
-  lines: string[];
-  exit: Promise<number | null>;
-  kill: (signal: NodeJS.Signals) => void;
-}
-
-/** Starts `chartroom` and resolves with the URL from its "listening" log line. */
-function startCli(args: string[], env: Record<string, string> = {}): Promise<Started> {
-  const child = spawn(process.execPath, [bin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const lines: string[] = [];
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ready line within 10 s: ${lines.join('\n')}`)), 10_000);
-    void exit.then((code) => reject(new Error(`exited with ${code} before ready: ${lines.join('\n')}`)));
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      lines.push(line);
-      const match = /Chartroom listening on (http:\/\/[^\s]+)/.exec(line);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve({ url: match[1], lines, exit, kill: (signal) => child.kill(signal) });
-      }
-    });
-    createInterface({ input: child.stderr }).on('line', (line) => lines.push(line));
-  });
-}
 
 t.test('serve: logs its URL as JSON when ready, serves, exits 0 on SIGTERM', async (t) => {
   const data = join(tempDataDir(t), 'data');

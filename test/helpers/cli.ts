@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { metadataEnv } from './backends.js';
 
@@ -24,4 +25,31 @@ export async function runCli(args: string[]): Promise<CliResult> {
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const status = await new Promise<number | null>((resolve) => child.once('exit', resolve));
   return { status, stdout, stderr };
+}
+
+export interface Started {
+  url: string;
+  lines: string[];
+  exit: Promise<number | null>;
+  kill: (signal: NodeJS.Signals) => void;
+}
+
+/** Starts `chartroom` and resolves with the URL from its "listening" log line. */
+export function startCli(args: string[], env: Record<string, string> = {}): Promise<Started> {
+  const child = spawn(process.execPath, [chartroomBin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const lines: string[] = [];
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ready line within 10 s: ${lines.join('\n')}`)), 10_000);
+    void exit.then((code) => reject(new Error(`exited with ${code} before ready: ${lines.join('\n')}`)));
+    createInterface({ input: child.stdout }).on('line', (line) => {
+      lines.push(line);
+      const match = /Chartroom listening on (http:\/\/[^\s]+)/.exec(line);
+      if (match?.[1]) {
+        clearTimeout(timer);
+        resolve({ url: match[1], lines, exit, kill: (signal) => child.kill(signal) });
+      }
+    });
+    createInterface({ input: child.stderr }).on('line', (line) => lines.push(line));
+  });
 }
