@@ -15,9 +15,9 @@ export interface CliResult {
  * Runs `chartroom <args>` as a process without blocking this one (which may be serving it). With
  * `--data`, it opens the metadata the test's apps over that directory use.
  */
-export async function runCli(args: string[]): Promise<CliResult> {
+export async function runCli(args: string[], extraEnv: Record<string, string> = {}): Promise<CliResult> {
   const data = args[args.indexOf('--data') + 1];
-  const env = { ...process.env, ...(args.includes('--data') && data ? metadataEnv(data) : {}) };
+  const env = { ...process.env, ...(args.includes('--data') && data ? metadataEnv(data) : {}), ...extraEnv };
   const child = spawn(process.execPath, [chartroomBin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let stdout = '';
   let stderr = '';
