@@ -14,7 +14,7 @@ import { backup, BackupError, restore } from './ops/backup.js';
 import { ImportError, importRepository } from './ops/import.js';
 import { createRegistry, type RegistryContext } from './registry/index.js';
 import { buildServer } from './server.js';
-import { createDiskBlobStore } from './storage/disk-blob-store.js';
+import { createBlobStore } from './storage/index.js';
 import { packageVersion } from './version.js';
 
 const usage = `Usage: chartroom [serve] [options]
@@ -178,6 +178,11 @@ export async function main(argv: string[]): Promise<number> {
   if (command === 'token') return tokenCommand(config, rest, values.scope ?? [], values['expires-in']);
   if (command === 'user') return userCommand(values.htpasswd ?? config.auth.htpasswd, rest);
   if (command === 'rebuild') return rebuildCommand(config);
+  if ((command === 'backup' || command === 'restore') && config.storage.driver !== 'disk') {
+    // A backup is a data directory: the database and the blob files beside it.
+    process.stderr.write(`chartroom: ${command} works on a data directory with blobs on disk; with S3 storage, back up the bucket and the metadata database with their own tools\n`);
+    return 1;
+  }
   if (command === 'backup') return backupCommand(config, rest[0] as string);
   if (command === 'restore') return restoreCommand(rest[0] as string, config.data);
   if (command === 'import') return importCommand(config, rest[0] as string, values.namespace ?? '');
@@ -247,7 +252,7 @@ function withStores(config: Config, work: (ctx: RegistryContext) => Promise<numb
     const metadata = openMetadata(config);
     try {
       const log = createLogger(config.logLevel, pino.destination({ dest: 2, sync: true }));
-      return await work({ metadata, blobs: await createDiskBlobStore(config.data), config, log, now: Date.now, changes: noChangeListener });
+      return await work({ metadata, blobs: await createBlobStore(config, log), config, log, now: Date.now, changes: noChangeListener });
     } finally {
       metadata.close();
     }

@@ -25,7 +25,8 @@ import { chartRepoRoutes } from './routes/chartrepo/index.js';
 import { uiRoutes } from './routes/ui/index.js';
 import { defaultWebRoot, loadWebAssets } from './routes/ui/web-assets.js';
 import { v2Routes } from './routes/v2/index.js';
-import { createDiskBlobStore } from './storage/disk-blob-store.js';
+import type { BlobStore } from './storage/blob-store.js';
+import { createBlobStore } from './storage/index.js';
 import { packageVersion } from './version.js';
 import { createWebhooks } from './webhooks/index.js';
 
@@ -33,6 +34,8 @@ export interface ServerOptions {
   logger?: Logger;
   /** The built web UI (`dist/web` unless told otherwise). */
   webRoot?: string;
+  /** A blob store made elsewhere (tests, tools) instead of the configured one. */
+  blobs?: BlobStore;
 }
 
 function readTlsFiles(tls: Config['tls']): { cert: Buffer; key: Buffer } {
@@ -58,7 +61,7 @@ export async function buildServer(config: Config, options: ServerOptions = {}): 
   const log = options.logger ?? createLogger(config.logLevel);
   mkdirSync(config.data, { recursive: true });
   const metadata = createSqliteMetadata(join(config.data, 'chartroom.db'), { searchIndex: config.charts.search });
-  const blobs = await createDiskBlobStore(config.data);
+  const blobs = options.blobs ?? (await createBlobStore(config, log));
   const webhooks = createWebhooks(config.webhooks, log, `chartroom/${packageVersion()}`);
   const registry = createRegistry({ metadata, blobs, config, log, now: Date.now, changes: webhooks });
 
