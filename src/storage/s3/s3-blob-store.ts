@@ -110,13 +110,18 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
       await objects.put(target, Buffer.alloc(0), 0);
       return { size };
     }
-    const source = await assemble(id, upload);
-    // Other digests than sha256 are rare enough to read the bytes back for (as the disk store does).
-    if (algorithm !== 'sha256' || !source.checked) {
-      const actual = await hashObject(source.key, algorithm);
-      if (actual !== digest) throw algorithm === 'sha256' ? new UploadMissingError(id) : new DigestMismatchError(digest, actual);
+    try {
+      const source = await assemble(id, upload);
+      // Other digests than sha256 are rare enough to read the bytes back for (as the disk store does).
+      if (algorithm !== 'sha256' || !source.checked) {
+        const actual = await hashObject(source.key, algorithm);
+        if (actual !== digest) throw algorithm === 'sha256' ? new UploadMissingError(id) : new DigestMismatchError(digest, actual);
+      }
+      await objects.copy(source.key, target, size);
+    } catch (err) {
+      // The upload's objects went away meanwhile (aborted by another request, or a sweep).
+      throw err instanceof ObjectMissingError ? new UploadMissingError(id) : err;
     }
-    await objects.copy(source.key, target, size);
     return { size };
   }
 
@@ -162,9 +167,8 @@ export function createS3BlobStore(options: S3BlobStoreOptions): BlobStore {
     async openUpload(id, state) {
       const upload = await uploadOf(id, state);
       if (upload.size === 0) return Readable.from([]);
-      const { key } = await assemble(id, upload);
       try {
-        return (await objects.get(key)).body;
+        return (await objects.get((await assemble(id, upload)).key)).body;
       } catch (err) {
         throw err instanceof ObjectMissingError ? new UploadMissingError(id) : err;
       }
