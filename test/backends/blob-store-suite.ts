@@ -79,7 +79,8 @@ async function appendChunks(stores: BlobStore[], upload: Upload, bytes: Buffer, 
   return current;
 }
 
-async function stored(store: BlobStore, bytes: Buffer, cuts: number[] = []): Promise<string> {
+/** Stores `bytes` as a blob (uploaded in chunks cut at `cuts`) and returns its digest. */
+export async function stored(store: BlobStore, bytes: Buffer, cuts: number[] = []): Promise<string> {
   const upload = await appendChunks([store], { id: await store.startUpload(), size: 0, state: undefined }, bytes, cuts);
   const digest = digestOf(bytes);
   await store.commit(upload.id, digest, upload.size, upload.state);
