@@ -13,6 +13,7 @@ import {
   type BlobStore,
   type UploadState,
 } from '../../src/storage/blob-store.js';
+import { repeatingBody } from '../helpers/bodies.js';
 
 export interface StoreUnderTest {
   /**
@@ -96,20 +97,6 @@ async function listed(store: BlobStore): Promise<Map<string, { size: number; cha
 
 function kib(field: 'VmRSS' | 'VmHWM'): number {
   return Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync('/proc/self/status', 'utf8'))?.[1]);
-}
-
-/** The same random bytes over and over, `total` of them, hashed as they are produced; each chunk a new Buffer, as a socket gives them. */
-function repeating(total: number, block: Buffer, hash: ReturnType<typeof createHash>): Readable {
-  let sent = 0;
-  return new Readable({
-    read() {
-      if (sent >= total) return this.push(null);
-      const chunk = Buffer.from(block.subarray(0, Math.min(block.length, total - sent)));
-      sent += chunk.length;
-      hash.update(chunk);
-      this.push(chunk);
-    },
-  });
 }
 
 export function blobStoreSuite(t: Test, setup: (t: Test) => Promise<StoreUnderTest>, options: SuiteOptions): void {
@@ -407,7 +394,7 @@ export function blobStoreSuite(t: Test, setup: (t: Test) => Promise<StoreUnderTe
     for (let offset = 0; offset < total; offset += chunk) {
       // Half the chunks with a known length (streamed through), half without (cut into parts in memory).
       const known = offset < total / 2;
-      const result = await store.append(id, repeating(chunk, block, hash), offset, { state: upload.state, length: known ? chunk : undefined });
+      const result = await store.append(id, repeatingBody(chunk, block, hash), offset, { state: upload.state, length: known ? chunk : undefined });
       upload = { id, size: result.size, state: result.state };
     }
     const digest = `sha256:${hash.digest('hex')}`;
