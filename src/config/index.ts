@@ -53,7 +53,6 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   return deepFreeze(config);
 }
 
-
 function readConfigFile(file: string): Tree {
   let text: string;
   try {
