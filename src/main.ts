@@ -259,7 +259,7 @@ function withStores(config: Config, work: (ctx: RegistryContext) => Promise<numb
     const metadata = await openMetadata(config);
     try {
       const log = createLogger(config.logLevel, pino.destination({ dest: 2, sync: true }));
-      return await work({ metadata, blobs: await createBlobStore(config), config, log, now: Date.now, changes: noChangeListener });
+      return await work({ metadata, blobs: await createBlobStore(config, log), config, log, now: Date.now, changes: noChangeListener });
     } finally {
       await metadata.close();
     }
@@ -316,9 +316,10 @@ async function gcCommand(config: Config, flags: { dryRun: boolean; untagged: boo
 
 /** backup and restore copy the embedded store: a data directory with its SQLite database and blob files. */
 function embeddedStoreOnly(config: Config, command: string): number | undefined {
-  if (config.metadata.driver === 'sqlite') return undefined;
+  if (config.metadata.driver === 'sqlite' && config.storage.driver === 'disk') return undefined;
   process.stderr.write(
-    `chartroom: ${command} copies the embedded store (SQLite and blob files in a data directory); with PostgreSQL metadata, back up the database with pg_dump and the blobs with the storage's own tools\n`,
+    `chartroom: ${command} copies the embedded store (SQLite and blob files in a data directory); with PostgreSQL or S3, ` +
+      'back up the database with pg_dump and the bucket with its own tools\n',
   );
   return 1;
 }
@@ -370,7 +371,7 @@ async function migrateCommand(config: Config, targetFile: string, parallelFlag: 
     try {
       const report = await migrate(
         { database: source, blobs: await createDiskBlobStore(config.data) },
-        { metadata, blobs: await createBlobStore(target) },
+        { metadata, blobs: await createBlobStore(target, createLogger(target.logLevel, pino.destination({ dest: 2, sync: true }))) },
         { parallel, progress: (line) => process.stderr.write(`migrate: ${line}\n`) },
       );
       process.stderr.write(

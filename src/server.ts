@@ -24,6 +24,7 @@ import { chartRepoRoutes } from './routes/chartrepo/index.js';
 import { uiRoutes } from './routes/ui/index.js';
 import { defaultWebRoot, loadWebAssets } from './routes/ui/web-assets.js';
 import { v2Routes } from './routes/v2/index.js';
+import type { BlobStore } from './storage/blob-store.js';
 import { createBlobStore } from './storage/index.js';
 import { packageVersion } from './version.js';
 import { createWebhooks } from './webhooks/index.js';
@@ -32,6 +33,8 @@ export interface ServerOptions {
   logger?: Logger;
   /** The built web UI (`dist/web` unless told otherwise). */
   webRoot?: string;
+  /** A blob store made elsewhere (tests, tools) instead of the configured one. */
+  blobs?: BlobStore;
 }
 
 function readTlsFiles(tls: Config['tls']): { cert: Buffer; key: Buffer } {
@@ -56,7 +59,7 @@ function trustedProxies(setting: string): boolean | string[] {
 export async function buildServer(config: Config, options: ServerOptions = {}): Promise<FastifyInstance> {
   const log = options.logger ?? createLogger(config.logLevel);
   const metadata = await openMetadata(config);
-  const blobs = await createBlobStore(config);
+  const blobs = options.blobs ?? (await createBlobStore(config, log));
   const webhooks = createWebhooks(config.webhooks, log, `chartroom/${packageVersion()}`);
   const registry = createRegistry({ metadata, blobs, config, log, now: Date.now, changes: webhooks });
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { configSchema, envVariables, type Config } from './schema.js';
+import { isHttpUrl, storageProblems } from './storage.js';
 
 export type { Config, LogLevel } from './schema.js';
 
@@ -55,16 +56,9 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     // The message names the field, never the value: a webhook URL may carry credentials.
     if (!isHttpUrl(endpoint.url)) throw new ConfigError(`invalid config: 'webhooks.endpoints.${i}.url' must be an http:// or https:// URL`);
   });
+  const storage = storageProblems(config);
+  if (storage.length > 0) throw new ConfigError(`invalid config: ${storage.join('; ')}`);
   return deepFreeze(config);
-}
-
-function isHttpUrl(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
-  } catch {
-    return false;
-  }
 }
 
 function readConfigFile(file: string): Tree {

@@ -73,12 +73,49 @@ export interface Config {
     untagged: boolean;
   };
   webhooks: WebhooksConfig;
+  storage: StorageConfig;
   uploads: {
     /** An upload session untouched for this long is removed. */
     staleAfterSeconds: number;
     /** How often stale sessions are looked for; 0 disables the sweep. */
     sweepIntervalSeconds: number;
   };
+}
+
+/** Where blobs live: under the data directory, or in an S3 bucket (which needs the PostgreSQL metadata store). */
+export interface StorageConfig {
+  driver: 'disk' | 's3';
+  s3: S3StorageConfig;
+}
+
+export interface S3StorageConfig {
+  /** The S3 API's URL (radosgw, MinIO, …); '' for AWS's own endpoint of the region. */
+  endpoint: string;
+  region: string;
+  bucket: string;
+  /** Keys start with this (`registry/`), so that a bucket can be shared; '' for none. */
+  prefix: string;
+  /** Both, or neither for the SDK's usual chain (AWS_* variables, a profile, an instance role). Never logged. */
+  accessKeyId: string;
+  secretAccessKey: string;
+  /** `endpoint/bucket/key` URLs instead of `bucket.endpoint/key` (what most S3-compatible stores want). */
+  forcePathStyle: boolean;
+  /**
+   * Size of every part of a multipart upload but the last (S3: at least 5 MiB; at most 10,000
+   * parts, so this times 10,000 bounds a blob). A body of unknown length is cut into parts of
+   * this size in memory, one at a time.
+   */
+  partSizeBytes: number;
+  /** Answer blob GETs (and chart downloads) with a 307 to a presigned S3 URL: the bytes do not pass through here. */
+  redirect: boolean;
+  /** How long a presigned URL stays valid. */
+  redirectSeconds: number;
+  /** The endpoint as clients reach it, for presigned URLs, when it is not `endpoint` (an internal address); '' for `endpoint`. */
+  publicEndpoint: string;
+  /** Connections to S3 at most (each blob GET being sent holds one). */
+  maxConnections: number;
+  /** A connection to S3 silent for this long fails its request. */
+  timeoutSeconds: number;
 }
 
 export type Action = 'pull' | 'push' | 'delete';
@@ -165,7 +202,7 @@ const principals = { type: 'array', items: { type: 'string', minLength: 1 }, nul
 export const configSchema: JSONSchemaType<Config> = {
   type: 'object',
   additionalProperties: false,
-  required: ['host', 'port', 'data', 'metadata', 'logLevel', 'tls', 'trustProxy', 'limits', 'charts', 'auth', 'gc', 'webhooks', 'uploads'],
+  required: ['host', 'port', 'data', 'metadata', 'logLevel', 'tls', 'trustProxy', 'limits', 'charts', 'auth', 'gc', 'webhooks', 'storage', 'uploads'],
   properties: {
     host: { type: 'string', minLength: 1, default: '127.0.0.1' },
     port: { type: 'integer', minimum: 0, maximum: 65535, default: 5000 },
@@ -321,6 +358,42 @@ export const configSchema: JSONSchemaType<Config> = {
         shutdownSeconds: { type: 'number', minimum: 0, maximum: 60, default: 5 },
       },
     },
+    storage: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['driver', 's3'],
+      default: {} as StorageConfig,
+      properties: {
+        driver: { type: 'string', enum: ['disk', 's3'], default: 'disk' },
+        s3: {
+          type: 'object',
+          additionalProperties: false,
+          required: [
+            'endpoint', 'region', 'bucket', 'prefix', 'accessKeyId', 'secretAccessKey', 'forcePathStyle', 'partSizeBytes',
+            'redirect', 'redirectSeconds', 'publicEndpoint', 'maxConnections', 'timeoutSeconds',
+          ],
+          default: {} as S3StorageConfig,
+          properties: {
+            endpoint: { type: 'string', default: '' },
+            region: { type: 'string', minLength: 1, default: 'us-east-1' },
+            // S3's bucket name rules; checked to be present when the driver is s3.
+            bucket: { type: 'string', pattern: '^([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])?$', default: '' },
+            // S3's safe key characters: nothing that needs escaping in a URL or a copy source.
+            prefix: { type: 'string', pattern: "^[A-Za-z0-9!_.*'()/-]*$", default: '' },
+            accessKeyId: { type: 'string', default: '' },
+            secretAccessKey: { type: 'string', default: '' },
+            forcePathStyle: { type: 'boolean', default: false },
+            partSizeBytes: { type: 'integer', minimum: 5 * 1024 * 1024, maximum: 5 * 1024 * 1024 * 1024, default: 8 * 1024 * 1024 },
+            redirect: { type: 'boolean', default: false },
+            // SigV4 presigned URLs last a week at most. Twenty minutes, as distribution's S3 driver.
+            redirectSeconds: { type: 'integer', minimum: 1, maximum: 7 * 86400, default: 1200 },
+            publicEndpoint: { type: 'string', default: '' },
+            maxConnections: { type: 'integer', minimum: 1, maximum: 10_000, default: 256 },
+            timeoutSeconds: { type: 'integer', minimum: 1, default: 120 },
+          },
+        },
+      },
+    },
     uploads: {
       type: 'object',
       additionalProperties: false,
@@ -362,4 +435,14 @@ export const envVariables: Record<string, string> = {
   CHARTROOM_AUTH_ENABLED: 'auth.enabled',
   CHARTROOM_AUTH_HTPASSWD: 'auth.htpasswd',
   CHARTROOM_AUTH_SIGNING_KEY: 'auth.signingKey',
+  CHARTROOM_STORAGE_DRIVER: 'storage.driver',
+  CHARTROOM_S3_ENDPOINT: 'storage.s3.endpoint',
+  CHARTROOM_S3_PUBLIC_ENDPOINT: 'storage.s3.publicEndpoint',
+  CHARTROOM_S3_REGION: 'storage.s3.region',
+  CHARTROOM_S3_BUCKET: 'storage.s3.bucket',
+  CHARTROOM_S3_PREFIX: 'storage.s3.prefix',
+  CHARTROOM_S3_ACCESS_KEY_ID: 'storage.s3.accessKeyId',
+  CHARTROOM_S3_SECRET_ACCESS_KEY: 'storage.s3.secretAccessKey',
+  CHARTROOM_S3_FORCE_PATH_STYLE: 'storage.s3.forcePathStyle',
+  CHARTROOM_S3_REDIRECT: 'storage.s3.redirect',
 };

@@ -10,6 +10,8 @@ export interface BlobRead {
   range?: ByteRange;
   /** Absent for HEAD. */
   content?: BlobContent;
+  /** Where to fetch the bytes instead, when the store hands out URLs (the client's Range goes there too). */
+  redirect?: string;
 }
 
 /**
@@ -71,6 +73,7 @@ export function createBlobs(ctx: RegistryContext) {
 
     async get(repository: string, digestParam: string, rangeHeader: string | undefined): Promise<BlobRead> {
       const { digest, size } = await linked(repository, digestParam);
+      if (blobs.downloadUrl) return { digest, size, redirect: await blobs.downloadUrl(digest) };
       const range = size === 0 ? undefined : parseRange(rangeHeader, size);
       const content = await readContent(blobs, digest, range ?? (size > 0 ? { start: 0, end: size - 1 } : undefined));
       return range ? { digest, size, range, content } : { digest, size, content };

@@ -7,12 +7,8 @@ import { createChartIndex, type IndexDocument, type IndexFormat } from './chart-
 import type { RegistryContext } from './context.js';
 import { isValidName, truncate } from './grammar.js';
 
-export interface ChartDownload {
-  content: BlobContent;
-  size: number;
-  digest: string;
-  kind: 'chart' | 'provenance';
-}
+/** A chart or provenance file: its bytes, or where the client fetches them when the store hands out URLs (see BlobStore.downloadUrl). */
+export type ChartDownload = { digest: string; kind: 'chart' | 'provenance' } & ({ content: BlobContent } | { redirect: string });
 
 function checkNamespace(namespace: string): string {
   if (namespace !== '' && !isValidName(namespace)) throw new OciError('NAME_INVALID', `invalid namespace: ${truncate(namespace)}`);
@@ -49,8 +45,8 @@ export function createChartRepository(ctx: RegistryContext) {
       const kind = match?.[2] ? 'provenance' : 'chart';
       const digest = kind === 'chart' ? version?.chartDigest : version?.provDigest;
       if (!version || !digest) throw new OciError('NOT_FOUND', `no chart file ${truncate(file)} in this repository`);
-      const content = await readContent(blobs, digest);
-      return { content, size: content.length, digest, kind };
+      if (blobs.downloadUrl) return { redirect: await blobs.downloadUrl(digest), digest, kind };
+      return { content: await readContent(blobs, digest), digest, kind };
     },
   };
 }

@@ -72,7 +72,7 @@ export function createUploads(ctx: RegistryContext) {
     let written: { size: number; state?: UploadState };
     writing += 1;
     try {
-      written = await blobs.append(upload.id, body.stream, upload.offset, { maxSize: maxBlob, state: upload.state });
+      written = await blobs.append(upload.id, body.stream, upload.offset, { maxSize: maxBlob, state: upload.state, length: body.length });
     } catch (err) {
       throw translateStoreError(err);
     } finally {

@@ -34,3 +34,11 @@ export async function sendBlobContent(reply: FastifyReply, content: BlobContent)
   }
   return reply;
 }
+
+/**
+ * Sends the client to fetch the bytes elsewhere (a presigned URL that expires): 307, so the
+ * method and a Range header go along, and never cached, unlike the bytes themselves.
+ */
+export function sendRedirect(reply: FastifyReply, location: string): FastifyReply {
+  return reply.code(307).headers({ location, 'cache-control': 'no-store', 'content-length': 0 }).send();
+}

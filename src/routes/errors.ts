@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { OciError } from '../errors.js';
+import { BlobStoreUnavailableError } from '../storage/blob-store.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -45,6 +46,9 @@ function toOciError(err: FastifyError | OciError | Error, request: FastifyReques
   if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL') {
     return new OciError('UNAVAILABLE', 'the registry is out of storage space', { status: 507 });
   }
+  // Object storage that cannot be reached is an outage, not a bug: 503, so clients retry. The
+  // message (operation and S3's error code) goes to the log only.
+  if (err instanceof BlobStoreUnavailableError) return new OciError('UNAVAILABLE', 'blob storage is unavailable; try again later', { status: 503 });
   // Never the message: it may hold a path or a stack.
   return new OciError('UNKNOWN', 'internal server error');
 }

@@ -49,7 +49,7 @@ export interface BlobStore {
    * session, so that any process can carry on an upload another one started: a store that needs
    * no such state (the disk store) returns none.
    */
-  append(id: string, body: Readable, offset: number, options?: { maxSize?: number | undefined; state?: UploadState }): Promise<{ size: number; state?: UploadState }>;
+  append(id: string, body: Readable, offset: number, options?: AppendOptions): Promise<{ size: number; state?: UploadState }>;
   /** Reads what an upload holds so far (to check it before it becomes a blob). */
   openUpload(id: string, state?: UploadState): Promise<Readable>;
   /** The sha256 digest and size of what an upload holds so far. */
@@ -74,10 +74,24 @@ export interface BlobStore {
   remove(digest: string): void | Promise<void>;
   /** Every stored blob, with its size and when its file last changed. */
   list(): AsyncIterable<StoredBlob>;
-  /** Ids of every upload that has bytes on disk. */
+  /** Ids of every upload that has bytes stored. */
   listUploads(): Promise<string[]>;
   /** Resolves when a new upload could be written (readiness); rejects with the reason otherwise. */
   checkWritable(): Promise<void>;
+  /**
+   * Present when the store is set to hand out downloads: a URL from which a client can fetch the
+   * blob directly (a presigned URL, valid for a while), so that its bytes need not pass through here.
+   */
+  downloadUrl?(digest: string): Promise<string>;
+}
+
+export interface AppendOptions {
+  /** Bound on the upload's total size. */
+  maxSize?: number | undefined;
+  /** What the previous append returned. */
+  state?: UploadState;
+  /** The body's length when it is known in advance (a Content-Length): a store may then stream it on without buffering. */
+  length?: number | undefined;
 }
 
 export class BlobMissingError extends Error {
@@ -105,6 +119,14 @@ export class UploadBusyError extends Error {
   constructor() {
     super('another request is writing to this upload');
     this.name = 'UploadBusyError';
+  }
+}
+
+/** The store could not be reached or refused to work (a network failure, an outage, wrong credentials): the server's problem, not the client's. */
+export class BlobStoreUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BlobStoreUnavailableError';
   }
 }
 

@@ -4,12 +4,12 @@ import { link, mkdir, open, readdir, rm, stat, truncate, unlink, writeFile } fro
 import { dirname, join } from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { oneWriterPerUpload } from './exclusive.js';
 import { closeFile, readAt, sendFileRange } from './file-sender.js';
 import {
   BlobMissingError,
   BlobTooLargeError,
   DigestMismatchError,
-  UploadBusyError,
   UploadMissingError,
   type BlobContent,
   type BlobStore,
@@ -42,7 +42,7 @@ export async function createDiskBlobStore(root: string): Promise<BlobStore> {
   await mkdir(uploadsDir, { recursive: true });
 
   const running = new Map<string, RunningHash>();
-  const busy = new Set<string>();
+  const exclusively = oneWriterPerUpload();
   const knownDirs = new Set<string>();
 
   /** Creates a blob directory once, making its entry durable in the parent when it is new. */
@@ -67,16 +67,6 @@ export async function createDiskBlobStore(root: string): Promise<BlobStore> {
     return rebuilt;
   }
 
-  /** One writer per upload: a second request while one is writing is refused, not queued. */
-  async function exclusively<T>(id: string, work: () => Promise<T>): Promise<T> {
-    if (busy.has(id)) throw new UploadBusyError();
-    busy.add(id);
-    try {
-      return await work();
-    } finally {
-      busy.delete(id);
-    }
-  }
 
   async function append(id: string, body: Readable, offset: number, maxSize?: number): Promise<{ size: number }> {
     return exclusively(id, async () => {

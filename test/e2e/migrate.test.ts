@@ -7,6 +7,7 @@ import { openMetadata } from '../../src/db/index.js';
 import { openEmbeddedExport } from '../../src/db/sqlite-export.js';
 import { migrate, MigrateError } from '../../src/ops/migrate.js';
 import { blobFile, createDiskBlobStore } from '../../src/storage/disk-blob-store.js';
+import { createLogger } from '../../src/logger.js';
 import { createBlobStore } from '../../src/storage/index.js';
 import { freshPostgresUrl, haveBackend, testDatabaseUrl } from '../helpers/backends.js';
 import { chartTgz, pushChart } from '../helpers/charts.js';
@@ -133,7 +134,7 @@ t.test('a damaged source blob stops the migration with its digest named; a fixed
   const metadata = await openMetadata(config);
   t.teardown(() => metadata.close());
   const stores = { database, blobs: await createDiskBlobStore(source.dataDir) };
-  const into = { metadata, blobs: await createBlobStore(config) };
+  const into = { metadata, blobs: await createBlobStore(config, createLogger('silent')) };
   await t.rejects(migrate(stores, into, { parallel: 2, progress: () => undefined }), { name: MigrateError.name, message: new RegExp(`${victim}.*damaged`) });
   t.notOk(await into.blobs.stat(victim), 'the damaged blob was not stored');
   writeFileSync(file, original);

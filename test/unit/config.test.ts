@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { ConfigError, loadConfig } from '../../src/config/index.js';
+import { checkStorageCombination } from '../../src/config/storage.js';
 import { tempDataDir } from '../helpers/server.js';
 
 t.test('defaults give the embedded registry on 127.0.0.1:5000 with ./data', async (t) => {
@@ -69,4 +70,49 @@ t.test('PostgreSQL metadata: a connection string is required and never shown; re
   t.match(noKey?.message, /set 'auth.signingKey' to a key file every replica reads/);
   t.notMatch(noKey?.message, /s3cret/, 'the password is not in the message');
   t.equal(loadConfig({ overrides: { 'metadata.driver': 'postgres', 'metadata.url': url, 'auth.enabled': true, 'auth.signingKey': '/keys/k.pem' } }).auth.signingKey, '/keys/k.pem');
+});
+
+t.test('storage: blobs on disk by default; S3 from the file or CHARTROOM_S3_* variables', async (t) => {
+  const defaults = loadConfig();
+  t.equal(defaults.storage.driver, 'disk');
+  t.equal(defaults.storage.s3.partSizeBytes, 8 * 1024 * 1024);
+  t.equal(defaults.storage.s3.redirect, false, 'no redirects unless asked for');
+
+  const fromEnv = loadConfig({
+    env: { CHARTROOM_S3_ENDPOINT: 'http://127.0.0.1:7480', CHARTROOM_S3_BUCKET: 'charts', CHARTROOM_S3_ACCESS_KEY_ID: 'id', CHARTROOM_S3_SECRET_ACCESS_KEY: 'secret', CHARTROOM_S3_FORCE_PATH_STYLE: 'true', CHARTROOM_S3_REDIRECT: 'true' },
+  });
+  t.same(
+    [fromEnv.storage.s3.endpoint, fromEnv.storage.s3.bucket, fromEnv.storage.s3.accessKeyId, fromEnv.storage.s3.secretAccessKey, fromEnv.storage.s3.forcePathStyle, fromEnv.storage.s3.redirect],
+    ['http://127.0.0.1:7480', 'charts', 'id', 'secret', true, true],
+  );
+});
+
+t.test('storage: S3 settings are checked, and their values never appear in the message', async (t) => {
+  const secret = 'wJalrXUtnFEMI-K7MDENG-bPxRfiCYEXAMPLEKEY';
+  const s3 = (settings: Record<string, unknown>) => loadConfig({ overrides: { 'storage.driver': 's3', ...settings } });
+  t.throws(() => s3({ 'storage.s3.secretAccessKey': secret }), { message: /'storage.s3.bucket' is required/ });
+  t.throws(() => s3({ 'storage.s3.bucket': 'charts', 'storage.s3.secretAccessKey': secret }), { message: /'storage.s3.accessKeyId' and 'storage.s3.secretAccessKey' go together/ });
+  t.throws(() => s3({ 'storage.s3.bucket': 'charts', 'storage.s3.endpoint': `ftp://${secret}@host` }), { message: /'storage.s3.endpoint' must be an http/ });
+  t.throws(() => loadConfig({ overrides: { 'storage.s3.partSizeBytes': 1024 * 1024 } }), { message: /'storage.s3.partSizeBytes' must be >= 5242880/ });
+  t.throws(() => loadConfig({ overrides: { 'storage.s3.bucket': 'Not_A_Bucket' } }), { message: /'storage.s3.bucket' must match/ });
+  for (const settings of [{ 'storage.s3.secretAccessKey': secret }, { 'storage.s3.endpoint': `ftp://${secret}@host` }]) {
+    try {
+      s3(settings);
+      t.fail('refused');
+    } catch (err) {
+      t.notOk((err as Error).message.includes(secret), 'the message names fields, not values');
+    }
+  }
+});
+
+t.test('storage: S3 needs the PostgreSQL metadata store', async (t) => {
+  t.throws(
+    () => loadConfig({ overrides: { 'storage.driver': 's3', 'storage.s3.bucket': 'charts' } }),
+    { name: 'ConfigError', message: /storage.driver s3 needs metadata.driver postgres/ },
+    'refused with the embedded SQLite store',
+  );
+  const config = loadConfig();
+  const withS3 = { ...config, storage: { ...config.storage, driver: 's3' as const } };
+  t.equal(checkStorageCombination({ ...withS3, metadata: { ...config.metadata, driver: 'postgres' } }), undefined, 'taken with PostgreSQL');
+  t.equal(checkStorageCombination(config), undefined, 'disk goes with anything');
 });

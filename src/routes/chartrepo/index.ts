@@ -4,7 +4,7 @@ import { OciError } from '../../errors.js';
 import type { IndexFormat } from '../../registry/chart-index.js';
 import type { Authorizer } from '../../auth/authorizer.js';
 import { authorize, authRequest } from '../access.js';
-import { sendBlobContent } from '../blob-content.js';
+import { sendBlobContent, sendRedirect } from '../blob-content.js';
 
 export interface ChartRepoOptions {
   registry: Registry;
@@ -77,15 +77,15 @@ export async function chartRepoRoutes(app: FastifyInstance, options: ChartRepoOp
       }
       reply.headers({
         'content-type': download.kind === 'chart' ? 'application/gzip' : 'application/pgp-signature',
-        'content-length': download.size,
         etag: `"${download.digest}"`,
         'cache-control': 'max-age=31536000, immutable',
       });
       if (request.headers['if-none-match'] === `"${download.digest}"`) {
-        await download.content.close();
+        if ('content' in download) await download.content.close();
         return reply.code(304).send();
       }
-      return sendBlobContent(reply, download.content);
+      if ('redirect' in download) return sendRedirect(reply, download.redirect);
+      return sendBlobContent(reply.header('content-length', download.content.length), download.content);
     },
   });
 }

@@ -1,7 +1,7 @@
 import type { FastifyReply } from 'fastify';
 import { repositoryAccess } from '../../auth/access.js';
 import type { BlobRead } from '../../registry/blobs.js';
-import { sendBlobContent } from '../blob-content.js';
+import { sendBlobContent, sendRedirect } from '../blob-content.js';
 import type { V2ResourceFactory } from './types.js';
 import { header } from './request.js';
 
@@ -32,6 +32,7 @@ export const blobsResource: V2ResourceFactory = ({ blobs }) => ({
       async handle(request, reply, [name = '', digest = '']) {
         const blob = await blobs.get(name, digest, header(request, 'range'));
         blobHeaders(reply, blob);
+        if (blob.redirect !== undefined) return sendRedirect(reply, blob.redirect);
         if (blob.range) {
           const { start, end } = blob.range;
           reply.code(206).header('content-range', `bytes ${start}-${end}/${blob.size}`);
