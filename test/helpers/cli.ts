@@ -35,12 +35,12 @@ export interface Started {
 }
 
 /** Starts `chartroom` and resolves with the URL from its "listening" log line. */
-export function startCli(args: string[], env: Record<string, string> = {}): Promise<Started> {
+export function startCli(args: string[], env: Record<string, string> = {}, readyWithinMs = 10_000): Promise<Started> {
   const child = spawn(process.execPath, [chartroomBin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const lines: string[] = [];
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ready line within 10 s: ${lines.join('\n')}`)), 10_000);
+    const timer = setTimeout(() => reject(new Error(`no ready line within ${readyWithinMs / 1000} s: ${lines.join('\n')}`)), readyWithinMs);
     void exit.then((code) => reject(new Error(`exited with ${code} before ready: ${lines.join('\n')}`)));
     createInterface({ input: child.stdout }).on('line', (line) => {
       lines.push(line);
