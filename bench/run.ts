@@ -2,7 +2,8 @@
 // as static files), on loopback with fresh data, scenarios alternated A, B, A, B … over
 // several rounds; medians, ratios, server CPU per operation and peak RSS. Writes
 // bench/results/<time>.json. Options: --rounds N (default 3), --seconds N (wrk duration,
-// default 5), --only <substring of a scenario name>.
+// default 5), --only <substring of a scenario name>, --ha (also Chartroom over PostgreSQL and
+// S3, started on loopback by scripts/start-postgres.sh and start-s3.sh: a column of its own).
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,10 +13,11 @@ import { abHead, curlDownloads, wrk } from './load.js';
 import { createClient, makeArtifact, manifestType, pushArtifact, sha256, type Artifact } from './oci-client.js';
 import { cpuSeconds, memoryMiB, resetPeakRss } from './proc.js';
 import { chartArtifact, chartSpec, pushChartArtifact } from './seed-charts.js';
+import { startHaStack } from './ha-stack.js';
 import { ensureTools, startChartroom, startDistribution, startNginx, type RunningServer } from './servers.js';
 
 const { values: options } = parseArgs({
-  options: { rounds: { type: 'string', default: '3' }, seconds: { type: 'string', default: '5' }, only: { type: 'string' } },
+  options: { rounds: { type: 'string', default: '3' }, seconds: { type: 'string', default: '5' }, only: { type: 'string' }, ha: { type: 'boolean', default: false } },
 });
 const rounds = Number(options.rounds);
 const seconds = Number(options.seconds);
@@ -238,14 +240,15 @@ async function main(): Promise<void> {
   chmodSync(dir, 0o755); // nginx workers run as another user
   const data = fixtures();
   const chartroom = await startChartroom(dir);
+  const stack = options.ha ? await startHaStack() : undefined;
+  const ha = stack ? { ...(await startChartroom(dir, join(dir, 'chartroom-ha'), { env: stack.env })), name: 'chartroom-ha' } : undefined;
   const distribution = await startDistribution(dir);
   const nginx = await startNginx(dir, staticCopy(dir, data));
-  const servers = [chartroom, distribution, nginx];
+  const servers = [chartroom, ...(ha ? [ha] : []), distribution, nginx];
   const results: Record<string, Record<string, Sample & { samples: Sample[] }>> = {};
   try {
     console.error('seeding both registries with the same bytes …');
-    await seed(chartroom, data);
-    await seed(distribution, data);
+    for (const server of servers) if (server !== nginx) await seed(server, data);
     const rssAtRest = memoryMiB(chartroom.pid, 'VmRSS');
 
     for (const scenario of scenarios(data)) {
@@ -274,6 +277,7 @@ async function main(): Promise<void> {
     console.log(`\nresults: ${file}`);
   } finally {
     await Promise.all(servers.map((server) => server.stop()));
+    await stack?.cleanup();
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -292,14 +296,18 @@ function print(
   list: Scenario[],
   extra: { rssAtRest: number; restart: { coldStartMs: number; firstStartMs: number } },
 ): void {
-  const rows = [['scenario', 'unit', 'chartroom', 'distribution', 'ratio', 'target', 'nginx', 'p99 ms (c / d)', 'CPU ms/op (c / d)', 'peak RSS +MiB (c / d)']];
+  const withHa = list.some((scenario) => results[scenario.name]?.['chartroom-ha'] !== undefined);
+  const rows = [
+    ['scenario', 'unit', 'chartroom', 'distribution', 'ratio', 'target', 'nginx', 'p99 ms (c / d)', 'CPU ms/op (c / d)', 'peak RSS +MiB (c / d)'],
+  ];
+  if (withHa) rows[0]?.push('pg+s3', 'ratio', 'p99 ms', 'CPU ms/op', 'peak RSS +MiB');
   for (const scenario of list) {
     const r = results[scenario.name];
     if (!r) continue;
     const c = r.chartroom as Sample;
     const d = r.distribution as Sample;
     const ratio = c.value / d.value;
-    rows.push([
+    const row = [
       scenario.name,
       scenario.unit,
       fmt(c.value, 1),
@@ -310,7 +318,10 @@ function print(
       `${fmt(c.p99Ms, 1)} / ${fmt(d.p99Ms, 1)}`,
       `${fmt(c.cpuMsPerOp, 3)} / ${fmt(d.cpuMsPerOp, 3)}`,
       `${fmt(c.peakRssGrowthMiB, 1)} / ${fmt(d.peakRssGrowthMiB, 1)}`,
-    ]);
+    ];
+    const h = r['chartroom-ha'];
+    if (withHa) row.push(fmt(h?.value, 1), h ? `${(h.value / d.value).toFixed(2)}×` : '–', fmt(h?.p99Ms, 1), fmt(h?.cpuMsPerOp, 3), fmt(h?.peakRssGrowthMiB, 1));
+    rows.push(row);
   }
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((row) => (row[i] ?? '').length))) ?? [];
   for (const row of rows) console.log(row.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join(' | '));

@@ -64,17 +64,36 @@ export function listenForChanges(postgres: Postgres, writer: string, onChange: (
   // Listen from the start, so that changes reach caches without waiting for a sync.
   void listener().catch(() => undefined);
 
+  async function barrier(): Promise<void> {
+    const connection = await listener();
+    try {
+      await connection.query('SELECT 1');
+    } catch {
+      // The connection broke: another one starts over from "anything changed".
+      drop(connection);
+      await (await listener()).query('SELECT 1');
+    }
+  }
+
+  // A barrier sent before a caller asked covers nothing for it; every caller that asks while one
+  // is on its way shares the next one, so a burst of cached reads costs two round trips, not one each.
+  let inFlight: Promise<void> | undefined;
+  let next: Promise<void> | undefined;
+  function shared(): Promise<void> {
+    if (!inFlight) {
+      inFlight = barrier().finally(() => (inFlight = undefined));
+      return inFlight;
+    }
+    next ??= inFlight.catch(() => undefined).then(() => {
+      next = undefined;
+      return shared();
+    });
+    return next;
+  }
+
   return {
     async sync() {
-      if (closed) return;
-      const connection = await listener();
-      try {
-        await connection.query('SELECT 1');
-      } catch {
-        // The connection broke: another one starts over from "anything changed".
-        drop(connection);
-        await (await listener()).query('SELECT 1');
-      }
+      if (!closed) await shared();
     },
     async close() {
       closed = true;
