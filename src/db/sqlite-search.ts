@@ -91,19 +91,14 @@ const callbackChoice = 'chart_search_choice(s.repository, s.latest, s.latest_sta
 
 const nameRank = 'CASE WHEN s.name_key = :nameKey THEN 0 WHEN substr(s.name_key, 1, length(:nameKey)) = :nameKey THEN 1 ELSE 2 END';
 
-// The rows whose every term matches the full-text index or the chart's appVersion words, when
-// some term matches an appVersion word (otherwise one MATCH over the index says it all): each
-// term's hits from both, kept where all :termCount terms hit. `scored` ranks them by what the
-// index matched; a chart found by its appVersion alone ranks after those.
-const spreadCtes = [
-  `terms AS (SELECT key AS i, json_extract(value, '$.match') AS expr, json_extract(value, '$.words') AS words FROM json_each(:terms))`,
-  `hits AS (SELECT t.i, chart_fts.rowid AS id FROM terms t JOIN chart_fts ON chart_fts MATCH t.expr
-     UNION SELECT t.i, w.repo_id FROM terms t JOIN json_each(t.words) r
-       JOIN chart_app_words w ON w.word BETWEEN json_extract(r.value, '$[0]') AND json_extract(r.value, '$[1]'))`,
-  'ids AS MATERIALIZED (SELECT id FROM hits GROUP BY id HAVING COUNT(*) = :termCount)',
-  `scored AS MATERIALIZED (SELECT rowid AS id, bm25(chart_fts, ${rankWeights}) AS score FROM chart_fts
-     WHERE chart_fts MATCH :any AND rowid IN (SELECT id FROM ids))`,
-];
+// The charts found when some word matches an appVersion word (see spreadMatches), scored by bm25 over
+// what the index matched of :rank (0 for the :unscored, found by their appVersion alone). The unary
+// `+` keeps the id list a filter on the MATCH's rows: as a rowid lookup FTS5 would evaluate the MATCH
+// again for every id.
+const foundCte = `found AS (
+  SELECT chart_fts.rowid AS id, bm25(chart_fts, ${rankWeights}) AS score FROM chart_fts
+    WHERE chart_fts MATCH :rank AND +chart_fts.rowid IN (SELECT value FROM json_each(:ids))
+  UNION ALL SELECT value, 0 FROM json_each(:unscored))`;
 
 interface Source {
   ctes: string[];
@@ -111,6 +106,8 @@ interface Source {
   where: string;
   /** How well a row matched (lower is better), when the source ranks. */
   score?: string;
+  /** What a count reads instead of `from`, when it can do without the scores. */
+  countFrom?: string;
 }
 
 const sources: Record<'match' | 'spread' | 'browse', Source> = {
@@ -121,10 +118,11 @@ const sources: Record<'match' | 'spread' | 'browse', Source> = {
     score: `bm25(chart_fts, ${rankWeights})`,
   },
   spread: {
-    ctes: spreadCtes,
-    from: 'ids JOIN chart_search s ON s.repo_id = ids.id LEFT JOIN scored ON scored.id = s.repo_id',
+    ctes: [foundCte],
+    from: 'found JOIN chart_search s ON s.repo_id = found.id',
     where: '',
-    score: 'COALESCE(scored.score, 0)',
+    score: 'found.score',
+    countFrom: 'json_each(:ids) found JOIN chart_search s ON s.repo_id = found.value',
   },
   browse: { ctes: [], from: 'chart_search s', where: '' },
 };
@@ -214,7 +212,11 @@ export function createChartSearchIndex(db: Db) {
              ORDER BY ${orderOf(source)} LIMIT :limit OFFSET :offset`,
           ),
       count: db
-        .prepare<Bindings, number>(`${withClause(ctes)} SELECT COUNT(*) FROM ${from} WHERE ${where} ${filters} AND ${choice} IS NOT NULL`)
+        .prepare<Bindings, number>(
+          source.countFrom !== undefined
+            ? `SELECT COUNT(*) FROM ${source.countFrom} WHERE ${where} ${filters} AND ${choice} IS NOT NULL`
+            : `${withClause(ctes)} SELECT COUNT(*) FROM ${from} WHERE ${where} ${filters} AND ${choice} IS NOT NULL`,
+        )
         .pluck(),
     };
   }
@@ -268,13 +270,15 @@ export function createChartSearchIndex(db: Db) {
     spreadByCallback: pageStatements(sources.spread, callbackChoice),
     browseBySql: pageStatements(sources.browse, sqlChoice),
     browseByCallback: pageStatements(sources.browse, callbackChoice),
-    // Whether any word of the query matches some chart's appVersion words (an index lookup per word).
+    // Whether a term matches some chart's appVersion words (an index lookup per word).
     anyAppWord: db
       .prepare<[string], number>(
         `SELECT EXISTS (SELECT 1 FROM json_each(?) r
            JOIN chart_app_words w ON w.word BETWEEN json_extract(r.value, '$[0]') AND json_extract(r.value, '$[1]'))`,
       )
       .pluck(),
+    appWordCharts: db.prepare<[string, string], number>('SELECT repo_id FROM chart_app_words WHERE word BETWEEN ? AND ?').pluck(),
+    textMatches: db.prepare<[string], number>('SELECT rowid FROM chart_fts WHERE chart_fts MATCH ?').pluck(),
     doc: db.prepare<[number, number], DocRow>(
       `SELECT s.repository, d.namespace, s.deprecated, d.updated_at, d.summary,
          CASE WHEN ? = 1 THEN (SELECT readme FROM chart_files f WHERE f.manifest_id = d.doc_manifest_id) END AS readme
@@ -428,23 +432,49 @@ export function createChartSearchIndex(db: Db) {
     };
   }
 
+  /** The charts with an appVersion word the term matches. */
+  function appWordCharts(term: SearchTerm): Set<number> {
+    return new Set(wordRanges(term).flatMap(([low, high]) => q.appWordCharts.all(low, high)));
+  }
+
+  /**
+   * The charts whose every term matches the full-text index or their appVersion words, and what
+   * ranks them: a MATCH over the index (`rank`), and those of them it does not match (`unscored`).
+   * The terms no appVersion matches (`text`) must all match the index: their MATCH gives the
+   * candidates; each other term keeps those that match it in the index or in their appVersion.
+   * Each MATCH runs once over the index (FTS5 evaluating one again per row, by rowid, re-reads a
+   * prefix's whole doclist every time: seconds for `gateway 1` over 10,000 charts).
+   */
+  function spreadMatches(text: SearchTerm[], byAppVersion: SearchTerm[]): { rank: string; ids: number[]; unscored: number[] } {
+    const any = byAppVersion.map(termExpression).join(' OR ');
+    const rank = text.length > 0 ? matchExpression(text) : any;
+    const ranked = new Set(q.textMatches.all(rank));
+    // Without text terms, the first term's candidates are its own index matches (the ranked ones, when it is the only term) and appVersion charts.
+    const [first, ...others] = byAppVersion as [SearchTerm, ...SearchTerm[]];
+    const found =
+      text.length > 0 ? ranked : new Set([...(others.length === 0 ? ranked : q.textMatches.all(termExpression(first))), ...appWordCharts(first)]);
+    for (const term of text.length > 0 ? byAppVersion : others) {
+      const inText = new Set(q.textMatches.all(text.length > 0 ? `${rank} AND ${termExpression(term)}` : termExpression(term)));
+      const inAppVersion = appWordCharts(term);
+      for (const id of found) if (!inText.has(id) && !inAppVersion.has(id)) found.delete(id);
+    }
+    const ids = [...found];
+    return { rank, ids, unscored: ids.filter((id) => !ranked.has(id)) };
+  }
+
   /** The statements and bindings that find the query's rows: one MATCH, unless some word matches an appVersion. */
   function matching(query: ChartSearchQuery): { statements: ReturnType<typeof pageStatements>; bindings: Bindings } {
     const callback = query.choose !== undefined;
     if (query.terms.length === 0) return { statements: callback ? q.browseByCallback : q.browseBySql, bindings: {} };
-    const ranges = query.terms.map(wordRanges);
-    if (q.anyAppWord.get(JSON.stringify(ranges.flat())) !== 1) {
+    const byAppVersion = query.terms.filter((term) => q.anyAppWord.get(JSON.stringify(wordRanges(term))) === 1);
+    if (byAppVersion.length === 0) {
       return { statements: callback ? q.matchByCallback : q.matchBySql, bindings: { match: matchExpression(query.terms), nameKey: query.nameKey } };
     }
-    const terms = query.terms.map((term, i) => ({ match: termExpression(term), words: ranges[i] }));
+    const text = query.terms.filter((term) => !byAppVersion.includes(term));
+    const { rank, ids, unscored } = spreadMatches(text, byAppVersion);
     return {
       statements: callback ? q.spreadByCallback : q.spreadBySql,
-      bindings: {
-        terms: JSON.stringify(terms),
-        termCount: terms.length,
-        any: query.terms.map(termExpression).join(' OR '),
-        nameKey: query.nameKey,
-      },
+      bindings: { rank, ids: JSON.stringify(ids), unscored: JSON.stringify(unscored), nameKey: query.nameKey },
     };
   }
 
