@@ -21,14 +21,21 @@ INSERT INTO chart_fts (chart_fts, rank) VALUES ('automerge', 0);
 INSERT INTO chart_fts (chart_fts, rank) VALUES ('crisismerge', 64);
 
 -- The indexed version's appVersion, as words folded the way the full-text index folds them
--- (lower case, no diacritics), one row each, for whole-word and prefix lookups by word.
+-- (lower case, no diacritics), one row each, for whole-word and prefix lookups by word. Keyed by
+-- word alone (no second index, no foreign key to check on every delete): a push changes only
+-- the words that changed, found from chart_search.app_words, and touches a page or two.
 CREATE TABLE chart_app_words (
-  repo_id INTEGER NOT NULL REFERENCES chart_search(repo_id) ON DELETE CASCADE,
   word    TEXT NOT NULL,
-  PRIMARY KEY (repo_id, word)
+  repo_id INTEGER NOT NULL,
+  PRIMARY KEY (word, repo_id)
 ) WITHOUT ROWID;
-CREATE INDEX chart_app_words_word ON chart_app_words(word);
--- The same words, space-separated: a push with the same appVersion leaves chart_app_words alone.
+-- The same words, space-separated: what a push compares the new ones with.
 ALTER TABLE chart_search ADD COLUMN app_words TEXT NOT NULL DEFAULT '';
 
 ALTER TABLE chart_search_docs DROP COLUMN versions;
+
+-- A push's search upkeep reads every visible version of its chart (to order them): from the index
+-- alone now, instead of a table row per version (a page read each: 75 µs for 10 versions, 10 µs now).
+-- It replaces charts_repo_tag, whose queries it serves as well.
+CREATE INDEX charts_repo_versions ON charts(repo_id, version_tag, version, created_at);
+DROP INDEX charts_repo_tag;

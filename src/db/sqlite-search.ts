@@ -55,6 +55,8 @@ interface IndexedRow {
   doc_manifest_id: number;
   text_hash: string;
   app_words: string;
+  name_key: string;
+  repository: string;
 }
 
 /** What a hit shows of the indexed version's Chart.yaml. */
@@ -222,7 +224,6 @@ export function createChartSearchIndex(db: Db) {
   }
 
   const q = {
-    hasCharts: db.prepare<[number], { one: number }>('SELECT 1 AS one FROM charts WHERE repo_id = ? LIMIT 1'),
     visibleVersions: db.prepare<[number], VersionRow>(
       `SELECT c.manifest_id, c.version, c.created_at FROM charts c
        JOIN tags t ON t.manifest_id = c.manifest_id AND t.name = c.version_tag WHERE c.repo_id = ?`,
@@ -232,15 +233,18 @@ export function createChartSearchIndex(db: Db) {
        LEFT JOIN chart_files f ON f.manifest_id = c.manifest_id WHERE c.manifest_id = ?`,
     ),
     indexedDocument: db.prepare<[number], IndexedRow>(
-      'SELECT d.doc_manifest_id, d.text_hash, s.app_words FROM chart_search_docs d JOIN chart_search s ON s.repo_id = d.repo_id WHERE d.repo_id = ?',
+      `SELECT d.doc_manifest_id, d.text_hash, s.app_words, s.name_key, s.repository FROM chart_search_docs d
+       JOIN chart_search s ON s.repo_id = d.repo_id WHERE d.repo_id = ?`,
     ),
     upsertSearch: db.prepare<Bindings>(
       `INSERT INTO chart_search (repo_id, repository, name_key, latest, latest_stable, deprecated, keywords, maintainers, version_list, majors, app_words)
        VALUES (:repoId, :repository, :nameKey, :latest, :latestStable, :deprecated, :keywords, :maintainers, :versionList, :majors, :appWords)
-       ON CONFLICT (repo_id) DO UPDATE SET repository = excluded.repository, name_key = excluded.name_key, latest = excluded.latest,
-         latest_stable = excluded.latest_stable, deprecated = excluded.deprecated, keywords = excluded.keywords,
-         maintainers = excluded.maintainers, version_list = excluded.version_list, majors = excluded.majors, app_words = excluded.app_words`,
+       ON CONFLICT (repo_id) DO UPDATE SET latest = excluded.latest, latest_stable = excluded.latest_stable, deprecated = excluded.deprecated,
+         keywords = excluded.keywords, maintainers = excluded.maintainers, version_list = excluded.version_list, majors = excluded.majors,
+         app_words = excluded.app_words`,
     ),
+    // Apart, because setting them rewrites their index entries even when they are the same (they rarely change).
+    updateName: db.prepare<[string, string, number]>('UPDATE chart_search SET name_key = ?, repository = ? WHERE repo_id = ?'),
     upsertDoc: db.prepare<Bindings>(
       `INSERT INTO chart_search_docs (repo_id, namespace, doc_manifest_id, text_hash, updated_at, summary)
        VALUES (:repoId, :namespace, :docManifestId, :textHash, :updatedAt, :summary)
@@ -251,8 +255,8 @@ export function createChartSearchIndex(db: Db) {
       'UPDATE chart_search SET latest = ?, latest_stable = ?, version_list = ?, majors = ? WHERE repo_id = ?',
     ),
     updateDocUpdatedAt: db.prepare<[number, number]>('UPDATE chart_search_docs SET updated_at = ? WHERE repo_id = ?'),
-    deleteAppWords: db.prepare<[number]>('DELETE FROM chart_app_words WHERE repo_id = ?'),
-    insertAppWord: db.prepare<[number, string]>('INSERT INTO chart_app_words (repo_id, word) VALUES (?, ?)'),
+    deleteAppWord: db.prepare<[string, number]>('DELETE FROM chart_app_words WHERE word = ? AND repo_id = ?'),
+    insertAppWord: db.prepare<[string, number]>('INSERT OR IGNORE INTO chart_app_words (word, repo_id) VALUES (?, ?)'),
     deleteSearch: db.prepare<[number]>('DELETE FROM chart_search WHERE repo_id = ?'),
     deleteText: db.prepare<[number]>('DELETE FROM chart_fts WHERE rowid = ?'),
     insertText: db.prepare<[number, string, string, string, string, string, string, string]>(
@@ -262,6 +266,7 @@ export function createChartSearchIndex(db: Db) {
     chartRepositories: db.prepare<[], { repo_id: number }>('SELECT DISTINCT repo_id FROM charts'),
     clearSearch: db.prepare<[]>('DELETE FROM chart_search'),
     clearText: db.prepare<[]>('DELETE FROM chart_fts'),
+    clearAppWords: db.prepare<[]>('DELETE FROM chart_app_words'),
     count: db.prepare<[], number>('SELECT COUNT(*) FROM chart_search').pluck(),
     needsBuild: db.prepare<[], number>('SELECT EXISTS (SELECT 1 FROM charts) AND NOT EXISTS (SELECT 1 FROM chart_search)').pluck(),
     matchBySql: pageStatements(sources.match, sqlChoice),
@@ -298,7 +303,8 @@ export function createChartSearchIndex(db: Db) {
     totalChanges: db.prepare<[], number>('SELECT total_changes()').pluck(),
   };
 
-  function removeDocument(repoId: number): true {
+  function removeDocument(repoId: number, appWords: string): true {
+    writeAppWords(repoId, [], appWords);
     q.deleteSearch.run(repoId);
     q.deleteText.run(repoId);
     return true;
@@ -338,11 +344,11 @@ export function createChartSearchIndex(db: Db) {
     };
   }
 
-  /** Replaces the repository's appVersion words when they changed. */
-  function writeAppWords(repoId: number, words: string[], before: string | undefined): void {
-    if (before === words.join(' ')) return;
-    q.deleteAppWords.run(repoId);
-    for (const word of words) q.insertAppWord.run(repoId, word);
+  /** Changes the repository's appVersion words from `before` (space-separated) to `words`, row by changed row. */
+  function writeAppWords(repoId: number, words: string[], before = ''): void {
+    const old = new Set(before.split(' ').filter((word) => word !== ''));
+    for (const word of old) if (!words.includes(word)) q.deleteAppWord.run(word, repoId);
+    for (const word of words) if (!old.has(word)) q.insertAppWord.run(word, repoId);
   }
 
   /**
@@ -353,13 +359,12 @@ export function createChartSearchIndex(db: Db) {
    * leaves chart_fts alone.
    */
   function refresh(repoId: number): boolean {
-    if (!q.hasCharts.get(repoId)) return false;
+    const indexed = q.indexedDocument.get(repoId);
     const rows = sortNewestFirst(q.visibleVersions.all(repoId));
     const doc = latestOf(rows);
-    if (!doc) return removeDocument(repoId);
+    if (!doc) return indexed ? removeDocument(repoId, indexed.app_words) : false;
     const facts = versionFacts(rows);
     // Pushing an older version leaves the indexed text alone: only the version list changes.
-    const indexed = q.indexedDocument.get(repoId);
     if (indexed?.doc_manifest_id === doc.manifest_id) {
       q.updateVersions.run(facts.latest, facts.latestStable, facts.versionList, facts.majors, repoId);
       q.updateDocUpdatedAt.run(facts.updatedAt, repoId);
@@ -372,16 +377,18 @@ export function createChartSearchIndex(db: Db) {
     const textHash = createHash('sha256').update(JSON.stringify(text)).digest('base64');
     const appWords = appVersionWords(meta.appVersion);
     const { updatedAt, ...listed } = facts;
+    const nameKey = meta.name.toLowerCase();
     q.upsertSearch.run({
       repoId,
       repository: row.repository,
-      nameKey: meta.name.toLowerCase(),
+      nameKey,
       ...listed,
       deprecated: meta.deprecated ? 1 : 0,
       keywords: entryList(meta.keywords ?? []),
       maintainers: entryList(maintainers),
       appWords: appWords.join(' '),
     });
+    if (indexed && (indexed.name_key !== nameKey || indexed.repository !== row.repository)) q.updateName.run(nameKey, row.repository, repoId);
     writeAppWords(repoId, appWords, indexed?.app_words);
     q.upsertDoc.run({ repoId, namespace: row.namespace, docManifestId: doc.manifest_id, textHash, updatedAt, summary: JSON.stringify(summaryOf(meta)) });
     if (indexed?.text_hash === textHash) return false;
@@ -391,6 +398,7 @@ export function createChartSearchIndex(db: Db) {
   }
 
   function clear(): void {
+    q.clearAppWords.run();
     q.clearSearch.run();
     q.clearText.run();
   }
