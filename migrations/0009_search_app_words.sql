@@ -23,13 +23,15 @@ INSERT INTO chart_fts (chart_fts, rank) VALUES ('crisismerge', 64);
 -- The indexed version's appVersion, as words folded the way the full-text index folds them
 -- (lower case, no diacritics), one row each, for whole-word and prefix lookups by word. Keyed by
 -- word alone (no second index, no foreign key to check on every delete): a push changes only
--- the words that changed, found from chart_search.app_words, and touches a page or two.
+-- the words that changed, found from chart_search.app_words. Words of digits alone, which
+-- change with nearly every version, are not kept here: a query word of digits reads
+-- chart_search.app_words (see sqlite-search.ts).
 CREATE TABLE chart_app_words (
   word    TEXT NOT NULL,
   repo_id INTEGER NOT NULL,
   PRIMARY KEY (word, repo_id)
 ) WITHOUT ROWID;
--- The same words, space-separated: what a push compares the new ones with.
+-- Every word of the appVersion, space-separated: what a push compares the new ones with.
 ALTER TABLE chart_search ADD COLUMN app_words TEXT NOT NULL DEFAULT '';
 
 ALTER TABLE chart_search_docs DROP COLUMN versions;

@@ -165,14 +165,24 @@ export function appVersionWords(appVersion: string | undefined): string[] {
   return [...new Set(words.map(foldWord).filter((word) => word !== ''))];
 }
 
+// An appVersion word (in chart_search.app_words, space-separated) that is :word, or begins with it when :prefix is 1.
+const appNumberMatch = "instr(' ' || app_words || ' ', ' ' || :word || CASE WHEN :prefix = 1 THEN '' ELSE ' ' END) > 0";
+
 // Above every character a word can hold: `word BETWEEN w AND w || top` finds the words starting with w.
 const topCharacter = '\u{10FFFF}';
 
-/** Each word of a term as the [low, high] range of appVersion words it matches (itself, or all it begins). */
-function wordRanges(term: SearchTerm): [string, string][] {
+/**
+ * Words of digits alone (`1`, `25`) change with nearly every version pushed and are spread over
+ * the whole word index: chart_app_words leaves them out (a push then writes none of its pages for
+ * a new `1.25.4`), and a query word of digits looks for them in chart_search.app_words instead.
+ */
+const isNumber = (word: string): boolean => /^[0-9]+$/.test(word);
+
+/** A term's words as appVersion lookups: folded, whole or as a prefix. */
+function appLookups(term: SearchTerm): { word: string; prefix: 1 | 0; high: string }[] {
   return term.words.map((word) => {
     const folded = foldWord(word);
-    return [folded, term.prefix ? `${folded}${topCharacter}` : folded];
+    return { word: folded, prefix: term.prefix ? 1 : 0, high: term.prefix ? `${folded}${topCharacter}` : folded };
   });
 }
 
@@ -275,14 +285,11 @@ export function createChartSearchIndex(db: Db) {
     spreadByCallback: pageStatements(sources.spread, callbackChoice),
     browseBySql: pageStatements(sources.browse, sqlChoice),
     browseByCallback: pageStatements(sources.browse, callbackChoice),
-    // Whether a term matches some chart's appVersion words (an index lookup per word).
-    anyAppWord: db
-      .prepare<[string], number>(
-        `SELECT EXISTS (SELECT 1 FROM json_each(?) r
-           JOIN chart_app_words w ON w.word BETWEEN json_extract(r.value, '$[0]') AND json_extract(r.value, '$[1]'))`,
-      )
-      .pluck(),
+    // The charts with an appVersion word in [word, high]: an index lookup, or for a number a scan of the words of every chart.
+    anyAppWord: db.prepare<[string, string], number>('SELECT EXISTS (SELECT 1 FROM chart_app_words WHERE word BETWEEN ? AND ?)').pluck(),
     appWordCharts: db.prepare<[string, string], number>('SELECT repo_id FROM chart_app_words WHERE word BETWEEN ? AND ?').pluck(),
+    anyAppNumber: db.prepare<Bindings, number>(`SELECT EXISTS (SELECT 1 FROM chart_search WHERE ${appNumberMatch})`).pluck(),
+    appNumberCharts: db.prepare<Bindings, number>(`SELECT repo_id FROM chart_search WHERE ${appNumberMatch}`).pluck(),
     textMatches: db.prepare<[string], number>('SELECT rowid FROM chart_fts WHERE chart_fts MATCH ?').pluck(),
     doc: db.prepare<[number, number], DocRow>(
       `SELECT s.repository, d.namespace, s.deprecated, d.updated_at, d.summary,
@@ -346,9 +353,10 @@ export function createChartSearchIndex(db: Db) {
 
   /** Changes the repository's appVersion words from `before` (space-separated) to `words`, row by changed row. */
   function writeAppWords(repoId: number, words: string[], before = ''): void {
-    const old = new Set(before.split(' ').filter((word) => word !== ''));
-    for (const word of old) if (!words.includes(word)) q.deleteAppWord.run(word, repoId);
-    for (const word of words) if (!old.has(word)) q.insertAppWord.run(word, repoId);
+    const kept = words.filter((word) => !isNumber(word));
+    const old = new Set(before.split(' ').filter((word) => word !== '' && !isNumber(word)));
+    for (const word of old) if (!kept.includes(word)) q.deleteAppWord.run(word, repoId);
+    for (const word of kept) if (!old.has(word)) q.insertAppWord.run(word, repoId);
   }
 
   /**
@@ -442,7 +450,13 @@ export function createChartSearchIndex(db: Db) {
 
   /** The charts with an appVersion word the term matches. */
   function appWordCharts(term: SearchTerm): Set<number> {
-    return new Set(wordRanges(term).flatMap(([low, high]) => q.appWordCharts.all(low, high)));
+    return new Set(
+      appLookups(term).flatMap((w) => (isNumber(w.word) ? q.appNumberCharts.all({ word: w.word, prefix: w.prefix }) : q.appWordCharts.all(w.word, w.high))),
+    );
+  }
+
+  function hasAppWord(term: SearchTerm): boolean {
+    return appLookups(term).some((w) => (isNumber(w.word) ? q.anyAppNumber.get({ word: w.word, prefix: w.prefix }) : q.anyAppWord.get(w.word, w.high)) === 1);
   }
 
   /**
@@ -474,7 +488,7 @@ export function createChartSearchIndex(db: Db) {
   function matching(query: ChartSearchQuery): { statements: ReturnType<typeof pageStatements>; bindings: Bindings } {
     const callback = query.choose !== undefined;
     if (query.terms.length === 0) return { statements: callback ? q.browseByCallback : q.browseBySql, bindings: {} };
-    const byAppVersion = query.terms.filter((term) => q.anyAppWord.get(JSON.stringify(wordRanges(term))) === 1);
+    const byAppVersion = query.terms.filter(hasAppWord);
     if (byAppVersion.length === 0) {
       return { statements: callback ? q.matchByCallback : q.matchBySql, bindings: { match: matchExpression(query.terms), nameKey: query.nameKey } };
     }

@@ -418,3 +418,16 @@ t.test('a new version whose text is unchanged but for its appVersion leaves the 
   t.same(repositories(await search(app, 'q=new')), ['team/app']);
   t.same(repositories(await search(app, 'q=same')), []);
 });
+
+t.test('numbers in an appVersion are found too, whole or as a prefix', async (t) => {
+  const { app } = await buildTestApp(t);
+  await push(app, 'team/api', '1.0.0', { appVersion: '1.25.3', description: 'An HTTP gateway' });
+  await push(app, 'team/web', '1.0.0', { appVersion: '7.4.0', description: 'A web server' });
+  t.same(repositories(await search(app, 'q=1.25.3')), ['team/api'], 'the whole appVersion');
+  t.same(repositories(await search(app, 'q=gateway%2025')), ['team/api'], 'a number with a word of the text');
+  t.same(repositories(await search(app, 'q=2')), ['team/api'], 'a prefix of a number (25)');
+  t.same(repositories(await search(app, 'q=74')), [], 'numbers are whole words: 7.4 is not 74');
+  await push(app, 'team/api', '1.1.0', { appVersion: '1.26.0', description: 'An HTTP gateway' });
+  t.same(repositories(await search(app, 'q=26')), ['team/api']);
+  t.same(repositories(await search(app, 'q=25')), [], 'the previous version’s numbers are gone');
+});
