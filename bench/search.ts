@@ -3,16 +3,19 @@
 //  1. query latency over HTTP for a set of typical queries (sequential, one keep-alive connection):
 //     median and p99 per query, against the 10 ms p99 target;
 //  2. what keeping the index costs a push: helm-style chart pushes over HTTP to a server keeping
-//     the index and to one with `charts.search: false`, alternating rounds, charts/s;
+//     the index and to one with `charts.search: false`, alternating rounds: charts/s and the
+//     server's CPU per push (from /proc), medians of the rounds. On a shared machine the rates
+//     swing by ±20%; CPU per push is the steadier figure;
 //  3. a full `rebuild` of the index.
 // Seeding writes the chart rows through the metadata store directly (one transaction per version,
 // as a push commits them) without blob bytes: search reads only those rows, and 100,000 pushes
 // over HTTP would take most of an hour here.
 //
-//   npm run bench:search [-- --charts 10000 --versions 10 --namespaces 20 --samples 300 --pushes 300 --rounds 3 --data DIR]
+//   npm run bench:search [-- --charts 10000 --versions 10 --namespaces 20 --samples 300 --pushes 400 --rounds 7 --data DIR --only pushes]
 //
 // --data DIR keeps the seeded data, and DIR-without-search a copy seeded with search off (the
-// baseline for push cost); seeding is skipped where a database already exists.
+// baseline for push cost); seeding is skipped where a database already exists. --only pushes
+// measures only the push cost (no query latency, no rebuild).
 // Writes bench/results/search-<time>.json.
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -38,6 +41,7 @@ const { values: options } = parseArgs({
     pushes: { type: 'string', default: '400' },
     rounds: { type: 'string', default: '7' },
     data: { type: 'string' },
+    only: { type: 'string' },
   },
 });
 const charts = Number(options.charts);
@@ -185,11 +189,18 @@ async function pushRound(url: string, first: number, count: number, round: numbe
 }
 
 interface PushCost {
-  /** Median charts/s. */
+  /** Median charts/s over the rounds. */
   rate: number;
-  /** Server CPU per push, ms (over all rounds). */
+  /** Median server CPU per push over the rounds, ms. */
   cpuMs: number;
+  rounds: { rate: number; cpuMs: number }[];
 }
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
 
 async function measurePushes(
   work: string,
@@ -203,8 +214,7 @@ async function measurePushes(
     mkdirSync(dir, { recursive: true });
     servers.push({ which, server: await startChartroom(dir, dataDir, { env: which === 'with' ? {} : { CHARTROOM_CHARTS_SEARCH: 'false' } }) });
   }
-  const rates: Record<'with' | 'without', number[]> = { with: [], without: [] };
-  const cpu: Record<'with' | 'without', number> = { with: 0, without: 0 };
+  const samples: Record<'with' | 'without', { rate: number; cpuMs: number }[]> = { with: [], without: [] };
   try {
     // A first, unmeasured round each: the copied data's pages come into memory, the servers warm up.
     // Its versions (89.x) sort below the measured ones, so that every measured push is a chart's new latest version.
@@ -214,19 +224,45 @@ async function measurePushes(
       for (const { which, server } of order) {
         const cpuBefore = cpuSeconds(server.pid);
         const rate = await pushRound(server.url, round * pushesPerRound, pushesPerRound, round);
-        cpu[which] += cpuSeconds(server.pid) - cpuBefore;
-        rates[which].push(rate);
-        console.error(`  push ${which} index, round ${round + 1}: ${rate.toFixed(1)} charts/s`);
+        const cpuMs = ((cpuSeconds(server.pid) - cpuBefore) * 1000) / pushesPerRound;
+        samples[which].push({ rate, cpuMs });
+        console.error(`  push ${which} index, round ${round + 1}: ${rate.toFixed(1)} charts/s, server CPU ${cpuMs.toFixed(2)} ms per push`);
       }
     }
   } finally {
     for (const { server } of servers) await server.stop();
   }
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
-  const cost = (which: 'with' | 'without'): PushCost => ({ rate: median(rates[which]), cpuMs: (cpu[which] * 1000) / (rounds * pushesPerRound) });
+  const cost = (which: 'with' | 'without'): PushCost => ({
+    rate: median(samples[which].map((s) => s.rate)),
+    cpuMs: median(samples[which].map((s) => s.cpuMs)),
+    rounds: samples[which],
+  });
   const withIndex = cost('with');
   const withoutIndex = cost('without');
   return { withIndex, withoutIndex, slowdown: 1 - withIndex.rate / withoutIndex.rate, cpuIncrease: withIndex.cpuMs / withoutIndex.cpuMs - 1 };
+}
+
+/** How the rounds compare pairwise (each round pushes the same charts to both servers, one after the other). */
+function pairedCpuIncrease(pushes: { withIndex: PushCost; withoutIndex: PushCost }): number {
+  return median(pushes.withIndex.rounds.map((round, i) => round.cpuMs / (pushes.withoutIndex.rounds[i] as { cpuMs: number }).cpuMs - 1));
+}
+
+function printPushes(pushes: Awaited<ReturnType<typeof measurePushes>>): void {
+  const pushVerdict = pushes.slowdown <= targets.pushSlowdown ? 'met' : 'MISSED';
+  console.log(
+    `chart pushes (median of ${rounds} rounds): ${pushes.withIndex.rate.toFixed(1)} charts/s keeping the index, ${pushes.withoutIndex.rate.toFixed(1)} without ` +
+      `(${(pushes.slowdown * 100).toFixed(1)}% slower; target ≤ ${targets.pushSlowdown * 100}%: ${pushVerdict}); ` +
+      `server CPU per push ${pushes.withIndex.cpuMs.toFixed(2)} ms vs ${pushes.withoutIndex.cpuMs.toFixed(2)} ms ` +
+      `(${pushes.cpuIncrease >= 0 ? '+' : ''}${(pushes.cpuIncrease * 100).toFixed(1)}%; round by round, median ${(pairedCpuIncrease(pushes) * 100).toFixed(1)}%)`,
+  );
+}
+
+function writeResults(name: string, results: unknown): void {
+  const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
+  mkdirSync(resultsDir, { recursive: true });
+  const out = join(resultsDir, `${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(out, JSON.stringify(results, null, 2));
+  console.log(`results: ${out}`);
 }
 
 async function main(): Promise<void> {
@@ -244,6 +280,14 @@ async function main(): Promise<void> {
       const seeded = await seed(join(dir, 'chartroom.db'), searchIndex);
       console.error(`seeded ${seeded.writes.toLocaleString('en-US')} versions in ${seeded.seconds.toFixed(0)} s`);
       if (searchIndex) seeding = seeded;
+    }
+
+    if (options.only === 'pushes') {
+      console.error(`push cost (${rounds} rounds × ${pushesPerRound} chart pushes, 16 in flight, with and without the index):`);
+      const pushes = await measurePushes(work, { with: dataDir, without: unindexedDir });
+      printPushes(pushes);
+      writeResults('search-pushes', { charts, versions, namespaces, pushes });
+      return;
     }
 
     console.error('query latency (sequential, one keep-alive connection):');
@@ -273,19 +317,10 @@ async function main(): Promise<void> {
       console.log(`${q.name.padEnd(44)} | ${String(q.total).padStart(6)} | ${q.stats.medianMs.toFixed(2).padStart(9)} | ${q.stats.p99Ms.toFixed(2).padStart(6)}`);
     }
     console.log(`\ntypical queries: worst p99 ${worstTypicalP99.toFixed(2)} ms (target < ${targets.p99Ms} ms: ${worstTypicalP99 < targets.p99Ms ? 'met' : 'MISSED'})`);
-    const pushVerdict = pushes.slowdown <= targets.pushSlowdown ? 'met' : 'MISSED';
-    console.log(
-      `chart pushes: ${pushes.withIndex.rate.toFixed(1)} charts/s keeping the index, ${pushes.withoutIndex.rate.toFixed(1)} without ` +
-        `(${(pushes.slowdown * 100).toFixed(1)}% slower; target ≤ ${targets.pushSlowdown * 100}%: ${pushVerdict}); ` +
-        `server CPU per push ${pushes.withIndex.cpuMs.toFixed(2)} ms vs ${pushes.withoutIndex.cpuMs.toFixed(2)} ms (+${(pushes.cpuIncrease * 100).toFixed(1)}%)`,
-    );
+    printPushes(pushes);
     console.log(`rebuild: ${indexed.toLocaleString('en-US')} charts in ${rebuildMs.toFixed(0)} ms`);
 
-    const resultsDir = fileURLToPath(new URL('./results/', import.meta.url));
-    mkdirSync(resultsDir, { recursive: true });
-    const out = join(resultsDir, `search-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-    writeFileSync(out, JSON.stringify({ charts, versions, namespaces, samples, seeding, queries: queryResults, pushes, rebuild: { charts: indexed, ms: rebuildMs } }, null, 2));
-    console.log(`results: ${out}`);
+    writeResults('search', { charts, versions, namespaces, samples, seeding, queries: queryResults, pushes, rebuild: { charts: indexed, ms: rebuildMs } });
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -1,6 +1,5 @@
 import { createGunzip } from 'node:zlib';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { Parser, type ReadEntry } from 'tar';
 
 /** A chart archive is refused for one of these, with a message a user can act on. */
@@ -36,18 +35,6 @@ function keptFile(name: string): Kept | undefined {
   if (name === 'values.schema.json') return 'valuesSchema';
   if (/^readme(\.md|\.markdown|\.txt)?$/i.test(name)) return 'readme';
   return undefined;
-}
-
-/** Counts decompressed bytes and stops the stream past the limit. */
-function unpackedLimit(limit: number): Transform {
-  let total = 0;
-  return new Transform({
-    transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback) {
-      total += chunk.length;
-      if (total > limit) return done(new ChartError(`the chart unpacks to more than ${limit} bytes`));
-      done(null, chunk);
-    },
-  });
 }
 
 /**
@@ -92,24 +79,54 @@ export async function readChartArchive(source: Readable, limits: ArchiveLimits):
     },
   });
 
-  // Reading stops at the end-of-archive blocks: whatever follows (a gzip bomb's zeros) is not
-  // unpacked. Fed on, the tar parser spent CPU time growing with the square of the trailing bytes
-  // (minutes for a 300 KB upload).
-  const archiveEnded = new AbortController();
-  parser.once('eof', () => archiveEnded.abort());
-  try {
-    await pipeline(source, createGunzip(), unpackedLimit(limits.maxUnpackedBytes), parser, { signal: archiveEnded.signal });
-  } catch (err) {
-    if (err instanceof ChartError) throw err;
-    // Once the end-of-archive was read, what the stopped streams report (an abort, a premature
-    // close, depending on Node's version and timing) is about bytes that do not matter.
-    if (!archiveEnded.signal.aborted) throw readError(err);
-  }
+  await unpack(source, parser, limits.maxUnpackedBytes);
   if (problem) throw problem;
 
   if (directory === undefined) throw new ChartError('the chart archive is empty');
   if (found.chartYaml === undefined) throw new ChartError(`the chart archive has no ${directory}/Chart.yaml`);
   return { directory, ...found, chartYaml: found.chartYaml };
+}
+
+/**
+ * Feeds the gunzipped bytes of `source` to `parser` until the end of the archive. Reading stops at
+ * the end-of-archive blocks: whatever follows (a gzip bomb's zeros) is not unpacked. Fed on, the
+ * tar parser spent CPU time growing with the square of the trailing bytes (minutes for a 300 KB
+ * upload). The streams are wired by hand rather than with `pipeline` and an AbortSignal: stopping
+ * that way built a DOMException and an AbortError with their stack traces for every chart read,
+ * about two thirds of the time a small chart took (0.65 → 0.20 ms).
+ */
+function unpack(source: Readable, parser: Parser, limit: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const gunzip = createGunzip();
+    let unpacked = 0;
+    let settled = false;
+    const stop = (err?: ChartError): void => {
+      if (settled) return;
+      settled = true;
+      source.unpipe(gunzip);
+      source.destroy();
+      gunzip.destroy();
+      if (err) reject(err);
+      else resolve();
+    };
+    // Listeners stay on after the stop: a late 'error' without one would be thrown.
+    const failed = (err: unknown): void => stop(err instanceof ChartError ? err : readError(err));
+    source.on('error', failed);
+    gunzip.on('error', failed);
+    parser.on('error', failed);
+    parser.once('eof', () => stop());
+    parser.once('end', () => stop());
+    gunzip.on('data', (chunk: Buffer) => {
+      unpacked += chunk.length;
+      if (unpacked > limit) return stop(new ChartError(`the chart unpacks to more than ${limit} bytes`));
+      if (parser.write(chunk) === false && !settled) {
+        gunzip.pause();
+        parser.once('drain', () => gunzip.resume());
+      }
+    });
+    gunzip.once('end', () => parser.end());
+    source.pipe(gunzip);
+  });
 }
 
 function readError(err: unknown): ChartError {

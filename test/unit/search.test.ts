@@ -379,3 +379,62 @@ t.test('a README is indexed up to its first 16 KiB', async (t) => {
   t.same(repositories(await search(app, 'q=earlyword')), ['team/long']);
   t.same(repositories(await search(app, 'q=lateword')), [], 'words past the indexed opening are not searched');
 });
+
+t.test('appVersion words are found beside the full-text index, alone or with other words', async (t) => {
+  const { app } = await buildTestApp(t);
+  await push(app, 'team/api', '1.0.0', { appVersion: 'v2.7.0-Alpine', description: 'An HTTP gateway' });
+  await push(app, 'team/web', '1.0.0', { appVersion: '3.1.0', description: 'Serves alpine images' });
+  await push(app, 'team/db', '1.0.0', { appVersion: '9.9.9' });
+  t.same(repositories(await search(app, 'q=alpine')).sort(), ['team/api', 'team/web'], 'one word, found in an appVersion or in the text');
+  t.same(repositories(await search(app, 'q=alp')).sort(), ['team/api', 'team/web'], 'a word prefix, in both');
+  t.same(repositories(await search(app, 'q=gateway%20alpine')), ['team/api'], 'one word from the text, one from the appVersion');
+  t.same(repositories(await search(app, 'q=v2%207')), ['team/api'], 'two words of one appVersion');
+  t.same(repositories(await search(app, 'q=gateway%209')), [], 'every word must match the same chart');
+  t.same(repositories(await search(app, 'q=alpine&repo=team/w')), ['team/web'], 'filters still apply');
+  t.same(repositories(await search(app, 'q=alpine&version=^1')).sort(), ['team/api', 'team/web'], 'and so do version ranges');
+  t.equal((await search(app, 'q=alpine&limit=1')).total, 2, 'the total counts every match');
+  const hub = JSON.parse((await app.inject({ method: 'GET', url: '/api/chartsvc/v1/charts/search?q=gateway+v2' })).body);
+  t.same(hub.data.map((d: { id: string }) => d.id), ['team/api'], 'helm search hub too');
+
+  await push(app, 'team/api', '1.1.0', { appVersion: 'v2.8.0-debian', description: 'An HTTP gateway' });
+  t.same(repositories(await search(app, 'q=debian')), ['team/api'], "the latest version's appVersion is searched");
+  t.same(repositories(await search(app, 'q=alpine')), ['team/web'], 'the previous one is not');
+  t.equal((await search(app, 'q=debian')).results[0]?.version, '1.1.0');
+});
+
+t.test('a new version whose text is unchanged but for its appVersion leaves the full-text index alone', async (t) => {
+  const { app, dataDir } = await buildTestApp(t);
+  const { default: Database } = await import('better-sqlite3');
+  // FTS5 stores each write as new rows of its %_data table (a segment and its structure record).
+  const ftsRows = (): number => {
+    const db = new Database(join(dataDir, 'chartroom.db'), { readonly: true });
+    try {
+      return (db.prepare('SELECT COUNT(*) AS n FROM chart_fts_data').get() as { n: number }).n;
+    } finally {
+      db.close();
+    }
+  };
+  await push(app, 'team/app', '1.0.0', { appVersion: '1.0.0', description: 'Stays the same' });
+  const before = ftsRows();
+  await push(app, 'team/app', '1.1.0', { appVersion: '1.1.0', description: 'Stays the same' });
+  await push(app, 'team/app', '1.2.0', { appVersion: '1.2.0-rc1', description: 'Stays the same' });
+  t.equal(ftsRows(), before, 'no index write for new appVersions');
+  t.same(repositories(await search(app, 'q=rc1')), ['team/app'], 'yet the new appVersion is found');
+  await push(app, 'team/app', '1.3.0', { appVersion: '1.2.0-rc1', description: 'Says something new' });
+  t.ok(ftsRows() > before, 'a new description is written to the index');
+  t.same(repositories(await search(app, 'q=new')), ['team/app']);
+  t.same(repositories(await search(app, 'q=same')), []);
+});
+
+t.test('numbers in an appVersion are found too, whole or as a prefix', async (t) => {
+  const { app } = await buildTestApp(t);
+  await push(app, 'team/api', '1.0.0', { appVersion: '1.25.3', description: 'An HTTP gateway' });
+  await push(app, 'team/web', '1.0.0', { appVersion: '7.4.0', description: 'A web server' });
+  t.same(repositories(await search(app, 'q=1.25.3')), ['team/api'], 'the whole appVersion');
+  t.same(repositories(await search(app, 'q=gateway%2025')), ['team/api'], 'a number with a word of the text');
+  t.same(repositories(await search(app, 'q=2')), ['team/api'], 'a prefix of a number (25)');
+  t.same(repositories(await search(app, 'q=74')), [], 'numbers are whole words: 7.4 is not 74');
+  await push(app, 'team/api', '1.1.0', { appVersion: '1.26.0', description: 'An HTTP gateway' });
+  t.same(repositories(await search(app, 'q=26')), ['team/api']);
+  t.same(repositories(await search(app, 'q=25')), [], 'the previous version’s numbers are gone');
+});
