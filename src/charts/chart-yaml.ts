@@ -3,7 +3,6 @@ import semver from 'semver';
 import { parse as parseYaml } from 'yaml';
 import { ChartError } from './archive.js';
 import type { ChartMetadata } from './chart-metadata.js';
-import { readPlainYaml } from './plain-yaml.js';
 
 export type { ChartMetadata, Dependency, Maintainer } from './chart-metadata.js';
 
@@ -78,9 +77,9 @@ function stringifyScalars(doc: Record<string, unknown>, source: string): void {
 
 /** Parses Chart.yaml text into the metadata Helm sees; a ChartError says what is wrong. */
 export function parseChartYaml(text: string): ChartMetadata {
-  let doc: unknown = readPlainYaml(text);
+  let doc: unknown;
   try {
-    doc ??= parseYaml(text, { maxAliasCount: 64, prettyErrors: false });
+    doc = parseYaml(text, { maxAliasCount: 64, prettyErrors: false });
   } catch (err) {
     throw new ChartError(`Chart.yaml is not valid YAML: ${(err as Error).message.split('\n')[0]?.slice(0, 200)}`);
   }
