@@ -402,7 +402,10 @@ t.test('appVersion words are found beside the full-text index, alone or with oth
   t.equal((await search(app, 'q=debian')).results[0]?.version, '1.1.0');
 });
 
-t.test('a new version whose text is unchanged but for its appVersion leaves the full-text index alone', async (t) => {
+// What the embedded store writes: PostgreSQL's tsvector has no segments to count.
+const sqliteOnly = process.env.CHARTROOM_TEST_METADATA === 'postgres' ? 'counts SQLite FTS5 segments' : false;
+
+t.test('a new version whose text is unchanged but for its appVersion leaves the full-text index alone', { skip: sqliteOnly }, async (t) => {
   const { app, dataDir } = await buildTestApp(t);
   const { default: Database } = await import('better-sqlite3');
   // FTS5 stores each write as new rows of its %_data table (a segment and its structure record).
