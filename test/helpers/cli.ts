@@ -37,7 +37,15 @@ export interface Started {
 /** Starts `chartroom` and resolves with the URL from its "listening" log line. */
 export function startCli(args: string[], env: Record<string, string> = {}, readyWithinMs = 10_000): Promise<Started> {
   const child = spawn(process.execPath, [chartroomBin, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // A test file that dies before its teardown (a failed start, an uncaught error) takes its servers with it.
+  const orphaned = (): boolean => child.kill('SIGKILL');
+  process.once('exit', orphaned);
+  const exit = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      process.off('exit', orphaned);
+      resolve(code);
+    }),
+  );
   const lines: string[] = [];
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ready line within ${readyWithinMs / 1000} s: ${lines.join('\n')}`)), readyWithinMs);
