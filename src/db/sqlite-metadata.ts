@@ -45,21 +45,23 @@ const changeLogKeepMs = 3600_000;
  * resolves only once its commit is on disk. Commits are synced in groups (wal-sync.ts): one
  * fsync of the WAL, off the event loop, for all the writers that committed meanwhile. Readers
  * may see a commit a moment before it is durable; no writer is told it succeeded before.
- * Upload-session bookkeeping goes through a second connection whose commits are made durable by
- * the next sync: a session lost to a power cut only makes its client start the upload again.
+ * Upload-session bookkeeping commits without waiting for a sync: the next one makes it durable,
+ * and a session lost to a power cut only makes its client start the upload again. (On a connection
+ * of its own it cost several times more: each connection's writes made the other reload its pages.)
+ * A second connection, which syncs, runs the checkpoints.
  */
 export function createSqliteMetadata(file: string, options: { searchIndex?: boolean } = {}): Metadata {
   const db = openDatabase(file, 'grouped');
-  const sessions = openDatabase(file, 'normal');
+  const checkpointer = openDatabase(file, 'normal');
   const wal = createWalSync(`${file}-wal`);
   let commitsSinceCheckpoint = 0;
   /** Resolves with `result` once the commits made so far are on disk (see wal-sync.ts). */
   async function durable<T>(result: T): Promise<T> {
     await wal.sync();
-    // `db` never checkpoints (it does not sync); the session connection does, syncing WAL and database.
+    // `db` never checkpoints (it does not sync); the checkpointer does, syncing WAL and database.
     if (++commitsSinceCheckpoint >= commitsPerCheckpoint && db.open) {
       commitsSinceCheckpoint = 0;
-      sessions.exec('PRAGMA wal_checkpoint(PASSIVE)');
+      checkpointer.exec('PRAGMA wal_checkpoint(PASSIVE)');
     }
     return result;
   }
@@ -104,17 +106,16 @@ export function createSqliteMetadata(file: string, options: { searchIndex?: bool
       'DELETE FROM repo_blobs WHERE repo_id = (SELECT id FROM repositories WHERE name = ?) AND digest = ?',
     ),
 
-    insertUpload: sessions.prepare<[string, string, number, number, number]>(
+    insertUpload: db.prepare<[string, string, number, number, number]>(
       'INSERT INTO uploads (id, repository, "offset", started_at, updated_at) VALUES (?, ?, ?, ?, ?)',
     ),
-    upload: sessions.prepare<[string], UploadRow>('SELECT * FROM uploads WHERE id = ?'),
-    advanceUpload: sessions.prepare<[number, string | null, number, string, number]>(
+    upload: db.prepare<[string], UploadRow>('SELECT * FROM uploads WHERE id = ?'),
+    advanceUpload: db.prepare<[number, string | null, number, string, number]>(
       'UPDATE uploads SET "offset" = ?, state = ?, updated_at = ? WHERE id = ? AND "offset" = ?',
     ),
-    dropUpload: sessions.prepare<[string]>('DELETE FROM uploads WHERE id = ?'),
     deleteUpload: db.prepare<[string]>('DELETE FROM uploads WHERE id = ?'),
-    staleUploads: sessions.prepare<[number], UploadRow>('SELECT * FROM uploads WHERE updated_at < ?'),
-    uploadIds: sessions.prepare<[], { id: string }>('SELECT id FROM uploads'),
+    staleUploads: db.prepare<[number], UploadRow>('SELECT * FROM uploads WHERE updated_at < ?'),
+    uploadIds: db.prepare<[], { id: string }>('SELECT id FROM uploads'),
 
     manifestByDigest: db.prepare<[string, string], ManifestRow>(
       `SELECT m.id, m.digest, m.media_type, m.size, m.content FROM manifests m JOIN repositories r ON r.id = m.repo_id
@@ -204,7 +205,7 @@ export function createSqliteMetadata(file: string, options: { searchIndex?: bool
          (SELECT COUNT(*) FROM charts) AS chartVersions, (SELECT COUNT(*) FROM blobs) AS blobs,
          (SELECT COALESCE(SUM(size), 0) FROM blobs) AS blobBytes`,
     ),
-    uploadCount: sessions.prepare<[], number>('SELECT COUNT(*) FROM uploads').pluck(),
+    uploadCount: db.prepare<[], number>('SELECT COUNT(*) FROM uploads').pluck(),
     ping: db.prepare<[], number>('SELECT 1').pluck(),
     logChange: db.prepare<[string, string, number]>('INSERT INTO change_log (repository, writer, at) VALUES (?, ?, ?)'),
     lastChange: db.prepare<[], number>('SELECT COALESCE(MAX(id), 0) FROM change_log').pluck(),
@@ -360,7 +361,7 @@ export function createSqliteMetadata(file: string, options: { searchIndex?: bool
       return q.advanceUpload.run(to, state ?? null, updatedAt, id, from).changes > 0;
     },
     async deleteUpload(id) {
-      return q.dropUpload.run(id).changes > 0;
+      return q.deleteUpload.run(id).changes > 0;
     },
     async completeUpload(id, repository, blob, fileIsThere) {
       await durable(completeUpload(id, repository, blob, fileIsThere));
@@ -515,7 +516,7 @@ export function createSqliteMetadata(file: string, options: { searchIndex?: bool
       wal.close();
       // The last connection to close checkpoints the WAL into the database: let it sync.
       if (db.open) db.exec('PRAGMA synchronous = FULL');
-      for (const connection of [sessions, db]) if (connection.open) connection.close();
+      for (const connection of [checkpointer, db]) if (connection.open) connection.close();
     },
   };
 }

@@ -6,7 +6,8 @@ import type { Readable } from 'node:stream';
 import { recordedBlobs } from '../db/sqlite-backup.js';
 import type { BlobRecord, Metadata } from '../db/metadata.js';
 import type { BlobStore } from '../storage/blob-store.js';
-import { blobFile, createDiskBlobStore, syncPath } from '../storage/disk-blob-store.js';
+import { blobFile, createDiskBlobStore } from '../storage/disk-blob-store.js';
+import { syncPath } from '../storage/fs-calls.js';
 import { packageVersion } from '../version.js';
 
 /** What `backup.json` says of a backup; `format` changes when the layout does. */

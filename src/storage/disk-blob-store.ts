@@ -1,11 +1,12 @@
 import { createHash, randomUUID, type Hash } from 'node:crypto';
-import { createReadStream, createWriteStream, existsSync, fstat, open as openFile, rmSync, type Stats } from 'node:fs';
-import { link, mkdir, open, readdir, rm, stat, truncate, unlink, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream, existsSync, rmSync } from 'node:fs';
+import { link, mkdir, readdir, stat, truncate, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { oneWriterPerUpload } from './exclusive.js';
-import { closeFile, readAt, sendFileRange } from './file-sender.js';
+import { sendFileRange } from './file-sender.js';
+import { closeFd, openFd, readAt, statFd, syncPath, unlinkIfPresent } from './fs-calls.js';
 import {
   BlobMissingError,
   BlobTooLargeError,
@@ -91,13 +92,13 @@ export async function createDiskBlobStore(root: string): Promise<BlobStore> {
       // Opened before the body flows: a stream's own open can finish after a body that failed at
       // once was cleaned up, and create the file again. `flush` fsyncs before the stream closes:
       // the bytes are durable when the pipeline ends.
-      const handle = await open(file, offset === 0 ? 'w' : 'r+');
+      const fd = await openFd(file, offset === 0 ? 'w' : 'r+');
       try {
-        await pipeline(body, hashing, createWriteStream(file, { fd: handle, start: offset, highWaterMark: writeBufferBytes, flush: true }));
+        await pipeline(body, hashing, createWriteStream(file, { fd, start: offset, highWaterMark: writeBufferBytes, flush: true }));
       } catch (err) {
         // Back to where it was: no file before the first bytes; if the cut fails, forget the
         // running state so the next request checks the file.
-        await (offset === 0 ? rm(file, { force: true }) : truncate(file, offset)).catch(() => running.delete(id));
+        await (offset === 0 ? unlinkIfPresent(file) : truncate(file, offset)).catch(() => running.delete(id));
         throw err;
       }
       running.set(id, { hash, size });
@@ -133,7 +134,7 @@ export async function createDiskBlobStore(root: string): Promise<BlobStore> {
       if (existing === size) return { size }; // the same bytes are stored already
       await ensureDir(dirname(target));
       // Never seen, but a wrong-sized file under a digest cannot be the blob: replace it.
-      if (existing !== undefined) await rm(target, { force: true });
+      if (existing !== undefined) await unlinkIfPresent(target);
       // A second name, not a move: until the caller has recorded the blob and calls abort(), the
       // session keeps its bytes, so a crash in between leaves an upload that can still be finished,
       // and one whose stored copy garbage collection removed meanwhile can be committed again.
@@ -164,14 +165,14 @@ export async function createDiskBlobStore(root: string): Promise<BlobStore> {
       return stream;
     },
     async read(digest, range?: ByteRange): Promise<BlobContent> {
-      const fd = await openForReading(blobPath(digest)).catch((err: unknown) => {
+      const fd = await openFd(blobPath(digest), 'r').catch((err: unknown) => {
         throw missingAs(err, digest);
       });
       let length: number;
       try {
-        length = range ? range.end - range.start + 1 : (await fstatFile(fd)).size;
+        length = range ? range.end - range.start + 1 : (await statFd(fd)).size;
       } catch (err) {
-        await closeFile(fd);
+        await closeFd(fd);
         throw err;
       }
       return {
@@ -182,7 +183,7 @@ export async function createDiskBlobStore(root: string): Promise<BlobStore> {
           return bytes;
         },
         writeTo: (destination) => sendFileRange(fd, range?.start ?? 0, length, destination),
-        close: () => closeFile(fd),
+        close: () => closeFd(fd),
       };
     },
     async startUpload() {
@@ -202,7 +203,7 @@ export async function createDiskBlobStore(root: string): Promise<BlobStore> {
     },
     async abort(id) {
       running.delete(id);
-      await rm(uploadPath(id), { force: true });
+      await unlinkIfPresent(uploadPath(id));
     },
     has(digest) {
       return existsSync(blobPath(digest));
@@ -232,13 +233,7 @@ export async function createDiskBlobStore(root: string): Promise<BlobStore> {
   };
 }
 
-function openForReading(path: string): Promise<number> {
-  return new Promise((resolve, reject) => openFile(path, 'r', (err, fd) => (err ? reject(err) : resolve(fd))));
-}
 
-function fstatFile(fd: number): Promise<Stats> {
-  return new Promise((resolve, reject) => fstat(fd, (err, stats) => (err ? reject(err) : resolve(stats))));
-}
 
 /** A missing file as the store's error; anything else as it came. */
 function missingAs(err: unknown, digest: string): unknown {
@@ -264,12 +259,3 @@ async function hashFile(path: string, algorithm: string, length: number): Promis
   return hash;
 }
 
-/** fsyncs a file or a directory (its entries). */
-export async function syncPath(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}

@@ -1,5 +1,5 @@
-import { close, read } from 'node:fs';
 import type { Writable } from 'node:stream';
+import { readAt } from './fs-calls.js';
 
 // Sending a file through a stream allocates a fresh buffer for every chunk; at gigabytes per second
 // the allocations, page faults and collections cost more CPU than the copying itself. Chunks here
@@ -34,15 +34,6 @@ function write(destination: Writable, bytes: Buffer): Promise<void> {
       else resolve();
     });
   });
-}
-
-/** fs's callback API: its promise API (FileHandle) costs noticeably more per small blob. */
-export function readAt(fd: number, into: Buffer, length: number, position: number): Promise<number> {
-  return new Promise((resolve, reject) => read(fd, into, 0, length, position, (err, bytesRead) => (err ? reject(err) : resolve(bytesRead))));
-}
-
-export function closeFile(fd: number): Promise<void> {
-  return new Promise((resolve, reject) => close(fd, (err) => (err ? reject(err) : resolve())));
 }
 
 /**
