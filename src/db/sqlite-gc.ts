@@ -15,7 +15,6 @@ const garbageManifest = `m.created_at < @before
                   WHERE x.kind = 'manifest' AND x.digest = m.digest AND p.repo_id = m.repo_id)
   AND NOT (m.subject IS NOT NULL AND EXISTS (SELECT 1 FROM manifests s WHERE s.repo_id = m.repo_id AND s.digest = m.subject))`;
 
-
 /**
  * Garbage collection's statements. Every removal re-checks, inside its own write transaction,
  * that what it removes is still garbage: a push that made it live in the meantime wins.

@@ -21,12 +21,6 @@ import {
   type UploadRow,
 } from './rows.js';
 
-
-
-
-
-
-
 /** Acknowledged commits between two checkpoints of the WAL into the database file. */
 const commitsPerCheckpoint = 100;
 
@@ -520,9 +514,4 @@ export function createSqliteMetadata(file: string, options: { searchIndex?: bool
     },
   };
 }
-
-
-
-
-
 

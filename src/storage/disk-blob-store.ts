@@ -68,7 +68,6 @@ export async function createDiskBlobStore(root: string): Promise<BlobStore> {
     return rebuilt;
   }
 
-
   async function append(id: string, body: Readable, offset: number, maxSize?: number): Promise<{ size: number }> {
     return exclusively(id, async () => {
       const file = uploadPath(id);
@@ -232,8 +231,6 @@ export async function createDiskBlobStore(root: string): Promise<BlobStore> {
     },
   };
 }
-
-
 
 /** A missing file as the store's error; anything else as it came. */
 function missingAs(err: unknown, digest: string): unknown {

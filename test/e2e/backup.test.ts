@@ -12,7 +12,6 @@ const embeddedOnly = process.env.CHARTROOM_TEST_METADATA === 'postgres' ? 'backu
 
 const bin = chartroomBin;
 
-
 interface Manifest {
   config: { digest: string };
   layers: { digest: string }[];

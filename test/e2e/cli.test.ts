@@ -11,7 +11,6 @@ import { startCli } from '../helpers/cli.js';
 
 const bin = fileURLToPath(new URL('../../bin/chartroom.js', import.meta.url));
 
-
 t.test('serve: logs its URL as JSON when ready, serves, exits 0 on SIGTERM', async (t) => {
   const data = join(tempDataDir(t), 'data');
   const server = await startCli(['serve', '--host', '127.0.0.1', '--port', '0', '--data', data]);

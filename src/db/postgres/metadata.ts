@@ -21,12 +21,6 @@ import { dropManifestIfGarbage, forgetBlobIfGarbage, garbageBlobs, garbageManife
 import { lockBlob, lockBlobs, lockRepository } from './locks.js';
 import { rebuildSearch, refreshSearch, searchCharts } from './search.js';
 
-
-
-
-
-
-
 export interface PostgresMetadataOptions {
   url: string;
   poolSize: number;
@@ -435,9 +429,4 @@ export async function createPostgresMetadata(options: PostgresMetadataOptions): 
     },
   };
 }
-
-
-
-
-
 
