@@ -1,19 +1,10 @@
 import Database from 'better-sqlite3';
 import { retain, type Db } from './database.js';
-import type { BlobRecord, ChartRecord, ManifestRef, RobotToken } from './metadata.js';
+import type { BlobRecord, ChartRecord, ManifestRef, NewManifest, RobotToken } from './metadata.js';
 import { toChartRecord, toRobot, type ChartRow, type RobotRow } from './rows.js';
 
 /** A manifest of the embedded store with everything that hangs on it, as a migration carries it over. */
-export interface ExportedManifest {
-  repository: string;
-  digest: string;
-  mediaType: string;
-  artifactType: string | undefined;
-  subject: string | undefined;
-  annotations: Record<string, string> | undefined;
-  content: Buffer;
-  createdAt: number;
-  refs: ManifestRef[];
+export interface ExportedManifest extends Omit<NewManifest, 'chart' | 'chartVersionsImmutable' | 'tag'> {
   tags: string[];
   chart: ChartRecord | undefined;
 }

@@ -3,6 +3,7 @@ import semver from 'semver';
 import { versionTag, type ChartMetadata } from '../charts/chart-yaml.js';
 import { isPrerelease, latestOf, sortNewestFirst } from '../charts/versions.js';
 import type { Db } from './database.js';
+import { summaryJson, toSearchHit } from './search-hits.js';
 import {
   type ChartSearchHit,
   type ChartSearchPage,
@@ -57,15 +58,6 @@ interface IndexedRow {
   app_words: string;
   name_key: string;
   repository: string;
-}
-
-/** What a hit shows of the indexed version's Chart.yaml. */
-interface Summary {
-  name: string;
-  description?: string;
-  keywords?: string[];
-  icon?: string;
-  home?: string;
 }
 
 type Bindings = Record<string, string | number | null>;
@@ -341,16 +333,6 @@ export function createChartSearchIndex(db: Db) {
     ].map((field) => field ?? '');
   }
 
-  function summaryOf(meta: ChartMetadata): Summary {
-    return {
-      name: meta.name,
-      ...(meta.description !== undefined ? { description: meta.description } : {}),
-      ...(meta.keywords !== undefined ? { keywords: meta.keywords } : {}),
-      ...(meta.icon !== undefined ? { icon: meta.icon } : {}),
-      ...(meta.home !== undefined ? { home: meta.home } : {}),
-    };
-  }
-
   /** Changes the repository's appVersion words from `before` (space-separated) to `words`, row by changed row. */
   function writeAppWords(repoId: number, words: string[], before = ''): void {
     const kept = words.filter((word) => !isNumber(word));
@@ -398,7 +380,7 @@ export function createChartSearchIndex(db: Db) {
     });
     if (indexed && (indexed.name_key !== nameKey || indexed.repository !== row.repository)) q.updateName.run(nameKey, row.repository, repoId);
     writeAppWords(repoId, appWords, indexed?.app_words);
-    q.upsertDoc.run({ repoId, namespace: row.namespace, docManifestId: doc.manifest_id, textHash, updatedAt, summary: JSON.stringify(summaryOf(meta)) });
+    q.upsertDoc.run({ repoId, namespace: row.namespace, docManifestId: doc.manifest_id, textHash, updatedAt, summary: summaryJson(meta) });
     if (indexed?.text_hash === textHash) return false;
     q.deleteText.run(repoId);
     q.insertText.run(repoId, ...(text as [string, string, string, string, string, string, string]));
@@ -430,23 +412,11 @@ export function createChartSearchIndex(db: Db) {
 
   function toHit(repoId: number, version: string, query: ChartSearchQuery): ChartSearchHit {
     const row = q.doc.get(query.withReadme ? 1 : 0, repoId) as DocRow;
-    const summary = JSON.parse(row.summary) as Summary;
     const shown = q.hitVersion.get(repoId, versionTag(version)) as HitVersionRow;
-    return {
-      repository: row.repository,
-      namespace: row.namespace,
-      name: summary.name,
-      ...(summary.description !== undefined ? { description: summary.description } : {}),
-      keywords: summary.keywords ?? [],
-      ...(summary.icon !== undefined ? { icon: summary.icon } : {}),
-      ...(summary.home !== undefined ? { home: summary.home } : {}),
-      deprecated: row.deprecated === 1,
-      updatedAt: row.updated_at,
-      version: toSearchVersion(shown),
-      ...(query.withVersions ? { versions: sortNewestFirst(q.hitVersions.all(repoId)).map(toSearchVersion) } : {}),
-      ...(row.readme !== null ? { readme: row.readme } : {}),
-    };
+    const versions = query.withVersions ? sortNewestFirst(q.hitVersions.all(repoId)).map(toSearchVersion) : undefined;
+    return toSearchHit({ ...row, deprecated: row.deprecated === 1, updatedAt: row.updated_at }, toSearchVersion(shown), versions);
   }
+
 
   /** The charts with an appVersion word the term matches. */
   function appWordCharts(term: SearchTerm): Set<number> {

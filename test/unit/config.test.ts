@@ -1,7 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Ajv } from 'ajv';
 import t from 'tap';
+import { chartYamlSchema } from '../../src/charts/chart-yaml.js';
 import { ConfigError, loadConfig } from '../../src/config/index.js';
+import { configSchema } from '../../src/config/schema.js';
 import { checkStorageCombination } from '../../src/config/storage.js';
 import { tempDataDir } from '../helpers/server.js';
 
@@ -115,4 +118,12 @@ t.test('storage: S3 needs the PostgreSQL metadata store', async (t) => {
   const withS3 = { ...config, storage: { ...config.storage, driver: 's3' as const } };
   t.equal(checkStorageCombination({ ...withS3, metadata: { ...config.metadata, driver: 'postgres' } }), undefined, 'taken with PostgreSQL');
   t.equal(checkStorageCombination(config), undefined, 'disk goes with anything');
+});
+
+t.test('the config and Chart.yaml schemas are valid JSON Schema (not checked at start, for speed)', async (t) => {
+  const ajv = new Ajv();
+  for (const [name, schema] of [['config', configSchema], ['Chart.yaml', chartYamlSchema]] as const) {
+    t.ok(ajv.validateSchema(schema), `${name}: ${ajv.errorsText(ajv.errors)}`);
+  }
+  t.notOk(ajv.validateSchema({ type: 'object', properties: { port: { type: 'integr' } } }), 'a broken schema is caught');
 });

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import semver from 'semver';
 import type { ChartMetadata } from '../../charts/chart-yaml.js';
 import { isPrerelease, latestOf, sortNewestFirst } from '../../charts/versions.js';
+import { summaryJson, toSearchHit } from '../search-hits.js';
 import type { ChartSearchHit, ChartSearchPage, ChartSearchQuery, SearchTerm, SearchVersion } from '../metadata.js';
 import type { Sql } from './connection.js';
 
@@ -40,15 +41,6 @@ interface HitRow {
   summary: string;
   versions: string;
   readme: string | null;
-}
-
-/** What a hit shows of the indexed version's Chart.yaml. */
-interface Summary {
-  name: string;
-  description?: string;
-  keywords?: string[];
-  icon?: string;
-  home?: string;
 }
 
 // How much of a README is indexed (as in the embedded store): its opening, not its parameter tables.
@@ -132,13 +124,7 @@ export async function refreshSearch(tx: Sql, repoId: number): Promise<void> {
     indexWords([Object.entries(meta.annotations ?? {}).flat().join(' '), meta.appVersion, row.readme?.slice(0, indexedReadmeChars)].join(' ')),
   ];
   const textHash = createHash('sha256').update(JSON.stringify(weighted)).digest('base64');
-  const summary: Summary = {
-    name: meta.name,
-    ...(meta.description !== undefined ? { description: meta.description } : {}),
-    ...(meta.keywords !== undefined ? { keywords: meta.keywords } : {}),
-    ...(meta.icon !== undefined ? { icon: meta.icon } : {}),
-    ...(meta.home !== undefined ? { home: meta.home } : {}),
-  };
+  const summary = summaryJson(meta);
   const lower = (entries: string[]): string[] => entries.map((entry) => entry.toLowerCase());
   const chartValues = [
     ...listValues,
@@ -150,7 +136,7 @@ export async function refreshSearch(tx: Sql, repoId: number): Promise<void> {
     lower(maintainers),
     doc.manifest_id,
     textHash,
-    JSON.stringify(summary),
+    summary,
   ];
   const chartColumns = `repo_id, latest, latest_stable, version_list, majors, updated_at, versions,
     repository, namespace, name_key, deprecated, keywords, maintainers, doc_manifest_id, text_hash, summary`;
@@ -245,24 +231,8 @@ async function hitsOf(sql: Sql, page: { repoId: number; version: string }[], que
   return page.flatMap(({ repoId, version }) => {
     const row = byId.get(repoId);
     if (!row) return [];
-    const summary = JSON.parse(row.summary) as Summary;
     const versions = JSON.parse(row.versions) as SearchVersion[];
     const chosen = versions.find((entry) => entry.version === version) as SearchVersion;
-    return [
-      {
-        repository: row.repository,
-        namespace: row.namespace,
-        name: summary.name,
-        ...(summary.description !== undefined ? { description: summary.description } : {}),
-        keywords: summary.keywords ?? [],
-        ...(summary.icon !== undefined ? { icon: summary.icon } : {}),
-        ...(summary.home !== undefined ? { home: summary.home } : {}),
-        deprecated: row.deprecated,
-        updatedAt: row.updated_at,
-        version: chosen,
-        ...(query.withVersions ? { versions } : {}),
-        ...(row.readme !== null ? { readme: row.readme } : {}),
-      },
-    ];
+    return [toSearchHit({ ...row, updatedAt: row.updated_at }, chosen, query.withVersions ? versions : undefined)];
   });
 }
