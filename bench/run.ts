@@ -2,9 +2,11 @@
 // as static files), on loopback with fresh data, scenarios alternated A, B, A, B … over
 // several rounds, after an unmeasured warm-up where seeding left a path cold; medians, ratios,
 // server CPU per operation and peak RSS. Writes bench/results/<time>.json. Options: --rounds N
-// (default 3), --seconds N (wrk duration, default 5), --only <substring of a scenario name>,
+// (default 3), --seconds N (wrk duration, default 5), --only <regular expression: scenarios
+// whose names match>,
 // --ha (also Chartroom over PostgreSQL and S3, started on loopback by scripts/start-postgres.sh
 // and start-s3.sh: a column of its own).
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -163,7 +165,7 @@ function scenarios(data: Fixtures): Scenario[] {
       unit: 'charts/s',
       target: 2,
       warmup: async (server) => {
-        await pushCharts(server, 'bench/warmup', 200, 0);
+        await pushCharts(server, 'bench/warmup', 1000, 0);
       },
       run: (server, round) =>
         measured(
@@ -247,12 +249,15 @@ async function main(): Promise<void> {
     const rssAtRest = memoryMiB(chartroom.pid, 'VmRSS');
 
     for (const scenario of scenarios(data)) {
-      if (options.only && !scenario.name.includes(options.only)) continue;
+      if (options.only && !new RegExp(options.only).test(scenario.name)) continue;
       const targets = servers.filter((server) => server.name !== 'nginx' || scenario.nginx);
       const samples = new Map<string, Sample[]>(targets.map((server) => [server.name, []]));
       for (const server of targets) await scenario.warmup?.(server);
       for (let round = 0; round < rounds; round++) {
         for (const server of targets) {
+          // Dirty pages the previous sample left (distribution writes without fsync) would be
+          // flushed by the next server's fsyncs (ext4 commits them together): each starts clean.
+          spawnSync('sync');
           const sample = await scenario.run(server, round);
           if (sample.errors) throw new Error(`${scenario.name} on ${server.name}: ${sample.errors} failed requests`);
           samples.get(server.name)?.push(sample);
