@@ -43,10 +43,12 @@ interface PageRow {
   total?: number;
 }
 
-interface DocRow {
+/** A hit: its chart's row of the index, and the version shown. */
+interface HitRow extends HitVersionRow {
+  repo_id: number;
   repository: string;
   namespace: string;
-  deprecated: number;
+  chart_deprecated: number;
   updated_at: number;
   summary: string;
   readme: string | null;
@@ -283,14 +285,17 @@ export function createChartSearchIndex(db: Db) {
     anyAppNumber: db.prepare<Bindings, number>(`SELECT EXISTS (SELECT 1 FROM chart_search WHERE ${appNumberMatch})`).pluck(),
     appNumberCharts: db.prepare<Bindings, number>(`SELECT repo_id FROM chart_search WHERE ${appNumberMatch}`).pluck(),
     textMatches: db.prepare<[string], number>('SELECT rowid FROM chart_fts WHERE chart_fts MATCH ?').pluck(),
-    doc: db.prepare<[number, number], DocRow>(
-      `SELECT s.repository, d.namespace, s.deprecated, d.updated_at, d.summary,
-         CASE WHEN ? = 1 THEN (SELECT readme FROM chart_files f WHERE f.manifest_id = d.doc_manifest_id) END AS readme
-       FROM chart_search s JOIN chart_search_docs d ON d.repo_id = s.repo_id WHERE s.repo_id = ?`,
-    ),
-    hitVersion: db.prepare<[number, string], HitVersionRow>(
-      `SELECT c.version, c.app_version, c.created_at, c.chart_digest, c.deprecated FROM charts c
-       JOIN tags t ON t.manifest_id = c.manifest_id AND t.name = c.version_tag WHERE c.repo_id = ? AND c.version_tag = ?`,
+    // A page's hits at once, from a JSON array of [repo_id, version tag] pairs, in its order.
+    hits: db.prepare<[number, string], HitRow>(
+      `SELECT s.repo_id, s.repository, d.namespace, s.deprecated AS chart_deprecated, d.updated_at, d.summary,
+         CASE WHEN ? = 1 THEN (SELECT readme FROM chart_files f WHERE f.manifest_id = d.doc_manifest_id) END AS readme,
+         c.version, c.app_version, c.created_at, c.chart_digest, c.deprecated
+       FROM json_each(?) hit
+       JOIN chart_search s ON s.repo_id = hit.value ->> 0
+       JOIN chart_search_docs d ON d.repo_id = s.repo_id
+       JOIN charts c ON c.repo_id = s.repo_id AND c.version_tag = hit.value ->> 1
+       JOIN tags t ON t.manifest_id = c.manifest_id AND t.name = c.version_tag
+       ORDER BY hit.key`,
     ),
     hitVersions: db.prepare<[number], HitVersionRow>(
       `SELECT c.version, c.app_version, c.created_at, c.chart_digest, c.deprecated FROM charts c
@@ -410,13 +415,13 @@ export function createChartSearchIndex(db: Db) {
     };
   }
 
-  function toHit(repoId: number, version: string, query: ChartSearchQuery): ChartSearchHit {
-    const row = q.doc.get(query.withReadme ? 1 : 0, repoId) as DocRow;
-    const shown = q.hitVersion.get(repoId, versionTag(version)) as HitVersionRow;
-    const versions = query.withVersions ? sortNewestFirst(q.hitVersions.all(repoId)).map(toSearchVersion) : undefined;
-    return toSearchHit({ ...row, deprecated: row.deprecated === 1, updatedAt: row.updated_at }, toSearchVersion(shown), versions);
+  function hitsOf(page: { repo_id: number; chosen: string }[], query: ChartSearchQuery): ChartSearchHit[] {
+    const rows = q.hits.all(query.withReadme ? 1 : 0, JSON.stringify(page.map((row) => [row.repo_id, versionTag(row.chosen)])));
+    return rows.map((row) => {
+      const versions = query.withVersions ? sortNewestFirst(q.hitVersions.all(row.repo_id)).map(toSearchVersion) : undefined;
+      return toSearchHit({ ...row, deprecated: row.chart_deprecated === 1, updatedAt: row.updated_at }, toSearchVersion(row), versions);
+    });
   }
-
 
   /** The charts with an appVersion word the term matches. */
   function appWordCharts(term: SearchTerm): Set<number> {
@@ -487,7 +492,7 @@ export function createChartSearchIndex(db: Db) {
       // A short first page is all there is; otherwise count (unless the page carries the count).
       const total =
         rows[0]?.total ?? (query.offset === 0 && rows.length < query.limit ? rows.length : (statements.count.get(bindings) as number));
-      return { total, hits: rows.map((row) => toHit(row.repo_id, row.chosen, query)) };
+      return { total, hits: hitsOf(rows, query) };
     } finally {
       activeChoice = undefined;
     }
