@@ -44,9 +44,10 @@ async function push(app: FastifyInstance, repository: string, version: string, f
 interface Result {
   repository: string;
   version: string;
+  deprecated: boolean;
   description?: string;
   highlights: Record<string, string>;
-  versions?: { version: string }[];
+  versions?: { version: string; deprecated: boolean }[];
 }
 
 interface Response {
@@ -134,7 +135,10 @@ t.test('filters: repository prefix, keyword, maintainer, version range, prerelea
   t.equal(withPre.results[0]?.version, '3.0.0-rc.1', 'prereleases on request');
   t.same(repositories(await search(app, 'repo=ops/')), [], 'a chart with only prereleases is hidden, and so is a deprecated one');
   t.same(repositories(await search(app, 'repo=ops/&prerelease=true')), ['ops/beta']);
-  t.same(repositories(await search(app, 'repo=ops/&deprecated=true')), ['ops/old'], 'deprecated charts on request');
+  const deprecated = await search(app, 'repo=ops/&deprecated=true&versions=true');
+  t.same(repositories(deprecated), ['ops/old'], 'deprecated charts on request');
+  t.same([deprecated.results[0]?.deprecated, deprecated.results[0]?.versions?.[0]?.deprecated], [true, true], 'flagged deprecated, chart and version');
+  t.equal(latest.results[0]?.deprecated, false, 'a current chart is not');
 
   const range = await search(app, 'version=%5E1&q=api');
   t.equal(range.results[0]?.version, '1.0.0', 'the newest version in the range is the one shown');
