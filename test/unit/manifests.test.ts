@@ -175,10 +175,27 @@ t.test('DELETE by tag removes only the tag; by digest removes manifest and tags'
 
 t.test('a tag moves to the manifest pushed last', async (t) => {
   const { app } = await buildTestApp(t);
-  await pushImage(app, 'team/app', 'latest');
+  const first = await pushImage(app, 'team/app', 'latest');
+  const digestOf = async () => (await app.inject({ method: 'GET', url: '/v2/team/app/manifests/latest' })).headers['docker-content-digest'];
+  t.equal(await digestOf(), first.digest);
+  t.equal(await digestOf(), first.digest, 'read again (from memory)');
   const second = await pushImage(app, 'team/app', 'latest');
-  const get = await app.inject({ method: 'GET', url: '/v2/team/app/manifests/latest' });
-  t.equal(get.headers['docker-content-digest'], second.digest);
+  t.equal(await digestOf(), second.digest);
+});
+
+t.test('a tag another process moves or deletes is served as it is now, not as remembered', async (t) => {
+  const reader = await buildTestApp(t);
+  const { app: writer } = await buildTestApp(t, {}, reader.dataDir);
+  const read = (reference: string) => reader.app.inject({ method: 'GET', url: `/v2/team/app/manifests/${reference}` });
+  const first = await pushImage(writer, 'team/app', 'latest');
+  for (let i = 0; i < 2; i++) t.equal((await read('latest')).headers['docker-content-digest'], first.digest);
+  const second = await pushImage(writer, 'team/app', 'latest');
+  t.equal((await read('latest')).headers['docker-content-digest'], second.digest, 'moved: the new manifest at once');
+  t.equal((await read(first.digest)).statusCode, 200);
+  t.equal((await writer.inject({ method: 'DELETE', url: `/v2/team/app/manifests/${first.digest}` })).statusCode, 202);
+  t.equal((await read(first.digest)).statusCode, 404, 'deleted: gone at once');
+  t.equal((await writer.inject({ method: 'DELETE', url: '/v2/team/app/manifests/latest' })).statusCode, 202);
+  t.equal((await read('latest')).statusCode, 404);
 });
 
 t.test('concurrent pushes to one tag end with the tag on one of them', async (t) => {
