@@ -1,6 +1,7 @@
 import { latestOf, newestFirst } from '../charts/versions.js';
 import type { ChartVersion } from '../db/metadata.js';
 import { OciError } from '../errors.js';
+import { ChangeCache } from './change-cache.js';
 import { chartFileName } from './chart-index.js';
 import { namespaceOf } from './chart-ingest.js';
 import type { RegistryContext } from './context.js';
@@ -39,45 +40,27 @@ function summarize(repository: string, versions: ChartVersion[]): ChartSummary {
   };
 }
 
+/** Namespaces whose chart summaries are kept in memory at most. */
+const cachedNamespaces = 256;
+
 /** Read-only views of the charts in the store, for the JSON API and the UI. */
 export function createChartCatalog(ctx: RegistryContext) {
   const { metadata } = ctx;
 
   // Each namespace's chart summaries, kept until a change in it: the list of charts is the web
   // UI's first page, and summarizing thousands of versions on every request costs tens of ms.
-  // Changes by other processes arrive within the change log's poll interval, as for the index.
-  const summaries = new Map<string, ChartSummary[]>();
-  const generations = new Map<string, number>();
-  // Bumped when anything at all may have changed (see Metadata.onChange).
-  let everything = 0;
-  metadata.onChange((repository) => {
-    if (repository === undefined) {
-      everything += 1;
-      summaries.clear();
-      return;
-    }
-    const namespace = namespaceOf(repository);
-    summaries.delete(namespace);
-    generations.set(namespace, (generations.get(namespace) ?? 0) + 1);
-  });
-  const generationOf = (namespace: string): string => `${everything}.${generations.get(namespace) ?? 0}`;
+  const summaries = new ChangeCache<ChartSummary[]>(metadata, cachedNamespaces, namespaceOf);
 
-  async function summariesOf(namespace: string): Promise<ChartSummary[]> {
-    await metadata.syncChanges();
-    const cached = summaries.get(namespace);
-    if (cached) return cached;
-    const generation = generationOf(namespace);
-    const byRepository = new Map<string, ChartVersion[]>();
-    for (const version of await metadata.listChartVersions(namespace)) {
-      const list = byRepository.get(version.repository) ?? [];
-      list.push(version);
-      byRepository.set(version.repository, list);
-    }
-    const list = [...byRepository].map(([repository, versions]) => summarize(repository, versions));
-    // A change that landed while the rows were read makes them stale: use them once, keep none.
-    if (generationOf(namespace) === generation) summaries.set(namespace, list);
-    return list;
-  }
+  const summariesOf = (namespace: string): Promise<ChartSummary[]> =>
+    summaries.read(namespace, namespace, async () => {
+      const byRepository = new Map<string, ChartVersion[]>();
+      for (const version of await metadata.listChartVersions(namespace)) {
+        const list = byRepository.get(version.repository) ?? [];
+        list.push(version);
+        byRepository.set(version.repository, list);
+      }
+      return [...byRepository].map(([repository, versions]) => summarize(repository, versions));
+    });
 
   async function versionsOf(repository: string): Promise<ChartVersion[]> {
     checkName(repository);

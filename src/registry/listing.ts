@@ -2,7 +2,7 @@ import { OciError } from '../errors.js';
 import type { Descriptor, PageRequest } from '../db/metadata.js';
 import type { RegistryContext } from './context.js';
 import { checkDigest, checkName } from './grammar.js';
-import { Lru } from './lru.js';
+import { ChangeCache } from './change-cache.js';
 import { mediaTypes } from './manifest-format.js';
 
 export interface Page {
@@ -66,26 +66,14 @@ interface CachedTags {
 
 export function createListing(ctx: RegistryContext) {
   const { metadata } = ctx;
-  const tagCache = new Lru<string, CachedTags>(1024);
-  // Any change bumps the generation; a list read before a change is never cached after it.
-  let generation = 0;
-  metadata.onChange((repository) => {
-    generation += 1;
-    if (repository === undefined) tagCache.clear();
-    else tagCache.delete(repository);
-  });
+  const tagCache = new ChangeCache<CachedTags>(metadata, 1024);
 
-  async function allTags(repository: string): Promise<CachedTags> {
-    await metadata.syncChanges();
-    const cached = tagCache.get(repository);
-    if (cached) return cached;
-    const readAt = generation;
-    const tags = await metadata.listTags(repository, {});
-    if (!tags) throw new OciError('NAME_UNKNOWN', 'repository name not known to registry', { detail: { name: repository } });
-    const entry = { tags };
-    if (generation === readAt) tagCache.set(repository, entry);
-    return entry;
-  }
+  const allTags = (repository: string): Promise<CachedTags> =>
+    tagCache.read(repository, repository, async () => {
+      const tags = await metadata.listTags(repository, {});
+      if (!tags) throw new OciError('NAME_UNKNOWN', 'repository name not known to registry', { detail: { name: repository } });
+      return { tags };
+    });
 
   const document = (name: string, tags: string[]): Buffer => Buffer.from(JSON.stringify({ name, tags }));
 

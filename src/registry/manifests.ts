@@ -6,7 +6,7 @@ import type { ChangeSource, ManifestChange } from './changes.js';
 import type { RegistryContext } from './context.js';
 import { checkDigest, checkName, isValidTag, looksLikeDigest, parseReference, truncate, type Reference } from './grammar.js';
 import { createChartIngest, isChartManifest } from './chart-ingest.js';
-import { Lru } from './lru.js';
+import { ChangeCache } from './change-cache.js';
 import { parseManifest } from './manifest-format.js';
 
 export interface PushedManifest {
@@ -36,34 +36,13 @@ export function createManifests(ctx: RegistryContext) {
     return isValidTag(referenceParam) ? { tag: referenceParam } : undefined;
   }
 
-  // Hot manifests by repository and reference, served from memory between changes (see
-  // Metadata.onChange): what a pull asks for again and again costs no database round trip.
-  const hot = new Lru<string, { generation: string; manifest: StoredManifest }>(hotManifests);
-  const generations = new Map<string, number>();
-  // Bumped when anything at all may have changed.
-  let everything = 0;
-  metadata.onChange((repository) => {
-    if (repository === undefined) {
-      everything += 1;
-      hot.clear();
-    } else {
-      generations.set(repository, (generations.get(repository) ?? 0) + 1);
-    }
-  });
-  const generationOf = (repository: string): string => `${everything}.${generations.get(repository) ?? 0}`;
-
-  async function stored(repository: string, reference: Reference): Promise<StoredManifest | undefined> {
-    await metadata.syncChanges();
+  // Hot manifests by repository and reference: what a pull asks for again and again costs no database round trip.
+  const hot = new ChangeCache<StoredManifest | undefined>(metadata, hotManifests);
+  const stored = (repository: string, reference: Reference): Promise<StoredManifest | undefined> =>
     // A tag has no ':' and a digest always has one; a repository name has no space.
-    const key = `${repository} ${'tag' in reference ? reference.tag : reference.digest}`;
-    const generation = generationOf(repository);
-    const cached = hot.get(key);
-    if (cached?.generation === generation) return cached.manifest;
-    const manifest = await metadata.getManifest(repository, reference);
-    // A manifest read while a change landed may be the old one: use it once, keep none.
-    if (manifest && manifest.size <= hotManifestBytes && generationOf(repository) === generation) hot.set(key, { generation, manifest });
-    return manifest;
-  }
+    hot.read(repository, `${repository} ${'tag' in reference ? reference.tag : reference.digest}`, () => metadata.getManifest(repository, reference), (manifest) =>
+      manifest !== undefined && manifest.size <= hotManifestBytes,
+    );
 
   async function find(repository: string, referenceParam: string): Promise<StoredManifest> {
     const reference = lookup(repository, referenceParam);
