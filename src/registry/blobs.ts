@@ -75,7 +75,7 @@ export function createBlobs(ctx: RegistryContext) {
       const { digest, size } = await linked(repository, digestParam);
       if (blobs.downloadUrl) return { digest, size, redirect: await blobs.downloadUrl(digest) };
       const range = size === 0 ? undefined : parseRange(rangeHeader, size);
-      const content = await readContent(blobs, digest, range ?? (size > 0 ? { start: 0, end: size - 1 } : undefined));
+      const content = await readContent(blobs, digest, range);
       return range ? { digest, size, range, content } : { digest, size, content };
     },
 
