@@ -13,7 +13,10 @@ import { freshPostgresUrl, haveBackend, testDatabaseUrl } from '../helpers/backe
 import { chartTgz, pushChart } from '../helpers/charts.js';
 import { runCli } from '../helpers/cli.js';
 import { imageManifest, mediaTypes, pushBlob, pushImage, putManifest, sha256 } from '../helpers/oci.js';
-import { buildTestApp, tempDataDir } from '../helpers/server.js';
+import { buildTestApp, startServer, tempDataDir } from '../helpers/server.js';
+import { helmFor, pullOne } from '../helpers/helm.js';
+import { testBucket } from '../backends/s3.js';
+import type { S3StorageConfig } from '../../src/config/schema.js';
 
 // The source is always the embedded store (that is what migrate reads), whatever the tests run on.
 const embedded = { 'metadata.driver': 'sqlite' };
@@ -71,12 +74,18 @@ async function blobsOf(app: FastifyInstance, repository: string, manifestRef: st
   return Promise.all(digests.map(async (d) => sha256((await app.inject({ method: 'GET', url: `/v2/${repository}/blobs/${d}` })).rawPayload)));
 }
 
-/** A target config file: its own data directory, and PostgreSQL when `url` is given. */
-function targetConfig(t: Test, url?: string): { file: string; overrides: Record<string, unknown> } {
+/** A target config file: its own data directory, PostgreSQL when `url` is given, an S3 bucket when `s3` is. */
+function targetConfig(t: Test, url?: string, s3?: S3StorageConfig): { file: string; overrides: Record<string, unknown> } {
   const dir = tempDataDir(t);
-  const overrides: Record<string, unknown> = { data: join(dir, 'data'), ...(url ? { 'metadata.driver': 'postgres', 'metadata.url': url } : embedded) };
+  const metadata = url ? { driver: 'postgres', url } : undefined;
+  const storage = s3 ? { driver: 's3', s3: { endpoint: s3.endpoint, bucket: s3.bucket, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, forcePathStyle: true } } : undefined;
   const file = join(dir, 'target.yaml');
-  writeFileSync(file, toYaml({ data: overrides.data, ...(url ? { metadata: { driver: 'postgres', url } } : {}) }));
+  writeFileSync(file, toYaml({ data: join(dir, 'data'), ...(metadata ? { metadata } : {}), ...(storage ? { storage } : {}) }));
+  const overrides: Record<string, unknown> = {
+    data: join(dir, 'data'),
+    ...(metadata ? { 'metadata.driver': metadata.driver, 'metadata.url': metadata.url } : embedded),
+    ...(storage ? { 'storage.driver': 's3', ...Object.fromEntries(Object.entries(storage.s3).map(([key, value]) => [`storage.s3.${key}`, value])) } : {}),
+  };
   return { file, overrides };
 }
 
@@ -119,6 +128,24 @@ t.test('migrate into PostgreSQL', async (t) => {
   const run = await runCli(['migrate', target.file, '--data', source.dataDir, '--parallel', '8']);
   t.equal(run.status, 0, run.stderr);
   await checkMigrated(t, target, source);
+});
+
+t.test('migrate into PostgreSQL and S3, then a stock helm pull from the result', async (t) => {
+  if (!haveBackend(t, 'PostgreSQL (CHARTROOM_TEST_DATABASE_URL)', testDatabaseUrl !== undefined)) return;
+  const bucket = await testBucket(t);
+  if (!bucket) return;
+  const source = await seedSource(t);
+  const target = targetConfig(t, await freshPostgresUrl(t), bucket.config);
+  const run = await runCli(['migrate', target.file, '--data', source.dataDir]);
+  t.equal(run.status, 0, run.stderr);
+  t.match(run.stderr, /15 blobs copied/);
+  await checkMigrated(t, target, source);
+  const server = await startServer(t, target.overrides, target.overrides.data as string);
+  const h = helmFor(t, 4);
+  if (!h) return;
+  const pulled = await pullOne(t, h, `oci://${server.host}/team/app`, ['--version', '1.1.0']);
+  const original = await source.app.inject({ method: 'GET', url: '/chartrepo/team/charts/app-1.1.0.tgz' });
+  t.ok(pulled.bytes.equals(original.rawPayload), 'helm 4 pulls the chart from PostgreSQL + S3, byte for byte');
 });
 
 t.test('a damaged source blob stops the migration with its digest named; a fixed source then finishes', async (t) => {
