@@ -50,3 +50,8 @@ export async function testBucket(t: Test): Promise<TestBucket | undefined> {
   });
   return { config, client, bucket };
 }
+
+/** Config overrides (dotted paths) that put a server's blobs in `config`'s bucket. */
+export function s3Overrides(config: S3StorageConfig): Record<string, unknown> {
+  return { 'storage.driver': 's3', ...Object.fromEntries(Object.entries(config).map(([key, value]) => [`storage.s3.${key}`, value])) };
+}

@@ -15,7 +15,7 @@ import { runCli } from '../helpers/cli.js';
 import { imageManifest, mediaTypes, pushBlob, pushImage, putManifest, sha256 } from '../helpers/oci.js';
 import { buildTestApp, startServer, tempDataDir } from '../helpers/server.js';
 import { helmFor, pullOne } from '../helpers/helm.js';
-import { testBucket } from '../backends/s3.js';
+import { s3Overrides, testBucket } from '../backends/s3.js';
 import type { S3StorageConfig } from '../../src/config/schema.js';
 
 // The source is always the embedded store (that is what migrate reads), whatever the tests run on.
@@ -84,7 +84,7 @@ function targetConfig(t: Test, url?: string, s3?: S3StorageConfig): { file: stri
   const overrides: Record<string, unknown> = {
     data: join(dir, 'data'),
     ...(metadata ? { 'metadata.driver': metadata.driver, 'metadata.url': metadata.url } : embedded),
-    ...(storage ? { 'storage.driver': 's3', ...Object.fromEntries(Object.entries(storage.s3).map(([key, value]) => [`storage.s3.${key}`, value])) } : {}),
+    ...(s3 ? s3Overrides(s3) : {}),
   };
   return { file, overrides };
 }
