@@ -17,6 +17,8 @@ export class ChangeCache<V> {
     private readonly metadata: Metadata,
     capacity: number,
     groupOf: (repository: string) => string = (repository) => repository,
+    // Groups whose changes are counted at most (a few MiB).
+    trackedGroups = 50_000,
   ) {
     this.entries = new Lru(capacity);
     metadata.onChange((repository) => {
@@ -27,6 +29,12 @@ export class ChangeCache<V> {
       }
       const group = groupOf(repository);
       this.counts.set(group, (this.counts.get(group) ?? 0) + 1);
+      // One count per group ever changed: past a bound, start over as after a change to everything.
+      if (this.counts.size > trackedGroups) {
+        this.counts.clear();
+        this.everything += 1;
+        this.entries.clear();
+      }
     });
   }
 
