@@ -3,6 +3,7 @@ import semver from 'semver';
 import { versionTag, type ChartMetadata } from '../charts/chart-yaml.js';
 import { isPrerelease, latestOf, sortNewestFirst } from '../charts/versions.js';
 import type { Db } from './database.js';
+import { foldWord, wordPattern } from '../search/words.js';
 import { summaryJson, toSearchHit } from './search-hits.js';
 import {
   type ChartSearchHit,
@@ -147,15 +148,9 @@ function matchExpression(terms: SearchTerm[]): string {
   return terms.map(termExpression).join(' AND ');
 }
 
-/** A word as the full-text index compares it (unicode61, remove_diacritics 2): lower case, without diacritics. */
-function foldWord(word: string): string {
-  const lower = word.toLowerCase();
-  return /^[\x00-\x7f]*$/.test(lower) ? lower : lower.normalize('NFD').replace(/\p{M}/gu, '');
-}
-
 /** The words of an appVersion, folded, each once: `v1.25.3-Alpine` → v1, 25, 3, alpine. */
 export function appVersionWords(appVersion: string | undefined): string[] {
-  const words = appVersion?.match(/[\p{L}\p{N}\p{M}]+/gu) ?? [];
+  const words = appVersion?.match(wordPattern) ?? [];
   return [...new Set(words.map(foldWord).filter((word) => word !== ''))];
 }
 

@@ -1,16 +1,10 @@
 import type { SearchTerm } from '../db/metadata.js';
+import { foldWord, wordPattern } from './words.js';
 
-const wordPattern = /[\p{L}\p{N}\p{M}]+/gu;
 const htmlEscapes: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => htmlEscapes[c] as string);
-}
-
-/** A word as the full-text index compares it: lower case, without diacritics. */
-function foldWord(word: string): string {
-  const lower = word.toLowerCase();
-  return /^[\x00-\x7f]*$/.test(lower) ? lower : lower.normalize('NFD').replace(/\p{M}/gu, '');
 }
 
 interface Token {
