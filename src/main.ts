@@ -253,12 +253,17 @@ async function failingCleanly(work: () => Promise<number>): Promise<number> {
   }
 }
 
+/** A command's logs go to stderr, written at once: its stdout is the command's output. */
+function commandLogger(config: Config) {
+  return createLogger(config.logLevel, pino.destination({ dest: 2, sync: true }));
+}
+
 /** Runs a command on the registry's stores beside a (possibly running) server; logs go to stderr. */
 function withStores(config: Config, work: (ctx: RegistryContext) => Promise<number>): Promise<number> {
   return failingCleanly(async () => {
     const metadata = await openMetadata(config);
     try {
-      const log = createLogger(config.logLevel, pino.destination({ dest: 2, sync: true }));
+      const log = commandLogger(config);
       return await work({ metadata, blobs: await createBlobStore(config, log), config, log, now: Date.now, changes: noChangeListener });
     } finally {
       await metadata.close();
@@ -371,7 +376,7 @@ async function migrateCommand(config: Config, targetFile: string, parallelFlag: 
     try {
       const report = await migrate(
         { database: source, blobs: await createDiskBlobStore(config.data) },
-        { metadata, blobs: await createBlobStore(target, createLogger(target.logLevel, pino.destination({ dest: 2, sync: true }))) },
+        { metadata, blobs: await createBlobStore(target, commandLogger(target)) },
         { parallel, progress: (line) => process.stderr.write(`migrate: ${line}\n`) },
       );
       process.stderr.write(
