@@ -47,8 +47,11 @@ export async function migrate(
   const blobs = source.database.blobs();
   options.progress(`blobs: ${blobs.length} recorded`);
   let next = 0;
+  // After a failure the other copies take no new blob, and the run ends only once they are done:
+  // nothing goes on writing to the target after migrate has said it stopped.
+  let failed = false;
   const copyNext = async (): Promise<void> => {
-    for (let i = next++; i < blobs.length; i = next++) {
+    for (let i = next++; i < blobs.length && !failed; i = next++) {
       const blob = blobs[i] as (typeof blobs)[number];
       if ((await target.blobs.stat(blob.digest))?.size === blob.size) {
         report.blobs.present += 1;
@@ -61,7 +64,16 @@ export async function migrate(
       if (done % 500 === 0) options.progress(`blobs: ${done} of ${blobs.length}`);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, options.parallel) }, copyNext));
+  const copies = await Promise.allSettled(
+    Array.from({ length: Math.max(1, options.parallel) }, () =>
+      copyNext().catch((err: unknown) => {
+        failed = true;
+        throw err;
+      }),
+    ),
+  );
+  const failure = copies.find((copy): copy is PromiseRejectedResult => copy.status === 'rejected');
+  if (failure) throw failure.reason;
   options.progress(`blobs: ${report.blobs.copied} copied (${report.blobs.bytes} bytes), ${report.blobs.present} already there`);
 
   for (const link of source.database.links()) {
